@@ -1,0 +1,1 @@
+"""Feature builders, one module per pillar."""

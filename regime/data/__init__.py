@@ -1,0 +1,1 @@
+"""Data sources, the long observation table and the point-in-time panel."""

@@ -1,0 +1,58 @@
+"""What every data source shares: its config model and its load context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+
+@dataclass(frozen=True)
+class LoadContext:
+    """Where and when a source is loaded.
+
+    Attributes
+    ----------
+    base_dir : Path
+        Directory that relative file paths in the config are resolved against
+        (the config file's directory).
+    cache_dir : Path or None
+        Directory of the on-disk observation cache, or None for no cache.
+    today : pandas.Timestamp
+        The day the run happens; rows dated after it are rejected.
+    offline : bool
+        True to read only from the cache, never from the network.
+    """
+
+    base_dir: Path = field(default_factory=Path.cwd)
+    cache_dir: Path | None = None
+    today: pd.Timestamp = field(default_factory=lambda: pd.Timestamp.today().normalize())
+    offline: bool = False
+
+    def resolve(self, path: str | Path) -> Path:
+        """Resolve a config path against ``base_dir`` (``~`` expanded)."""
+        candidate = Path(path).expanduser()
+        return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+
+class SourceBase(BaseModel):
+    """Config of one entry of ``data.sources``; subclasses set ``kind``.
+
+    Subclasses implement :meth:`load`, returning the long observation table
+    (see :mod:`regime.data.observations`).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str
+    synthetic: bool = False
+
+    def load(self, context: LoadContext) -> pd.DataFrame:  # pragma: no cover - abstract
+        """Return this source's observations."""
+        raise NotImplementedError
+
+    def label(self) -> str:
+        """A short human name for messages, e.g. ``fred`` or a file name."""
+        return self.kind

@@ -1,0 +1,43 @@
+"""Exception hierarchy; the CLI maps each branch to an exit code (DESIGN.md)."""
+
+from __future__ import annotations
+
+
+class RegimeError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(RegimeError, ValueError):
+    """A config file, or a command-line argument, is invalid (exit 2)."""
+
+    exit_code = 2
+
+
+class DataError(RegimeError, ValueError):
+    """Input data is missing, malformed or cannot be fetched (exit 3)."""
+
+    exit_code = 3
+
+
+class MissingSeriesError(DataError):
+    """A series the run needs is not in any source."""
+
+
+class DataFormatError(DataError):
+    """A file or response does not have the format of its source."""
+
+
+class DownloadError(DataError):
+    """A remote source could not be reached or refused the request."""
+
+
+class CacheError(DataError):
+    """A cache file is corrupt or unreadable."""
+
+
+class ArtifactError(RegimeError):
+    """A model artifact is missing, corrupt or incompatible (exit 4)."""
+
+    exit_code = 4
