@@ -1,1 +1,22 @@
-"""Feature builders, one module per pillar."""
+"""Feature builders, one module per pillar, registered by name.
+
+Importing this package registers every builder in :data:`BUILDERS`.
+"""
+
+from __future__ import annotations
+
+from features import earnings_revisions, flows, positioning, rate_expectations, valuations
+from features._base import BUILDERS, CORE_PILLARS, FeatureBuilder, get_builder, register
+
+__all__ = [
+    "BUILDERS",
+    "CORE_PILLARS",
+    "FeatureBuilder",
+    "earnings_revisions",
+    "flows",
+    "get_builder",
+    "positioning",
+    "rate_expectations",
+    "register",
+    "valuations",
+]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
@@ -47,7 +48,7 @@ class SourceBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: str
-    synthetic: bool = False
+    synthetic: ClassVar[bool] = False
 
     def load(self, context: LoadContext) -> pd.DataFrame:  # pragma: no cover - abstract
         """Return this source's observations."""

@@ -1,0 +1,246 @@
+"""The ``regime`` command line: train, score, backtest, data pull/check, models list.
+
+Exit codes: 0 success; 2 bad usage or config; 3 bad or missing data; 4 bad or
+incompatible model artifact; 1 anything unexpected. Errors are one line on
+stderr starting ``error:``; a traceback only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from regime import __version__
+
+logger = logging.getLogger("regime")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with our one-line error format (exit 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"error: {message}; see `{self.prog} --help`\n")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    parser.add_argument(
+        "--cache-dir", help="observation cache directory (default: config, then ~/.cache)"
+    )
+    parser.add_argument(
+        "--offline", action="store_true", help="read remote sources from the cache only"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``regime`` command."""
+    parser = _Parser(
+        prog="regime",
+        description="Probability of a sustained run of US small-cap outperformance, explained.",
+    )
+    parser.add_argument("--version", action="version", version=f"smallcap-regime {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = sub.add_parser("train", help="fit a model from a YAML config and write it to models/")
+    train.add_argument("--config", required=True, help="YAML config, e.g. configs/demo.yaml")
+    train.add_argument("--models-dir", default="models", help="where to write the artifact")
+    _common(train)
+
+    score = sub.add_parser("score", help="score a day and print the scorecard")
+    score.add_argument("--model", required=True, help="model artifact, e.g. models/demo.joblib")
+    score.add_argument("--date", help="YYYY-MM-DD (default: the latest day the data allows)")
+    score.add_argument("--json", action="store_true", help="print one JSON object")
+    _common(score)
+
+    backtest = sub.add_parser("backtest", help="walk-forward out-of-sample evaluation of a config")
+    backtest.add_argument("--config", required=True)
+    backtest.add_argument("--json", action="store_true", help="print metrics as JSON")
+    _common(backtest)
+
+    data = sub.add_parser("data", help="pull or check a config's data sources")
+    data_sub = data.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
+    pull = data_sub.add_parser("pull", help="fetch remote sources into the cache")
+    pull.add_argument("--config", required=True)
+    _common(pull)
+    check = data_sub.add_parser("check", help="a table per series: dates, rows, gaps, age")
+    check.add_argument("--config", required=True)
+    _common(check)
+
+    models = sub.add_parser("models", help="list trained models")
+    models_sub = models.add_subparsers(dest="models_command", required=True, parser_class=_Parser)
+    listing = models_sub.add_parser("list", help="models in a directory, from their cards")
+    listing.add_argument("--models-dir", default="models")
+    listing.add_argument("--debug", action="store_true")
+    return parser
+
+
+def _context(args: argparse.Namespace, config_path: Path | None, config_cache: str | None):
+    from regime.data._base import LoadContext
+    from regime.data.cache import default_cache_dir
+
+    base = config_path.parent if config_path is not None else Path.cwd()
+    if args.cache_dir:
+        cache_dir = Path(args.cache_dir).expanduser()
+    elif config_cache:
+        cache_dir = LoadContext(base_dir=base).resolve(config_cache)
+    else:
+        cache_dir = default_cache_dir()
+    return LoadContext(base_dir=base, cache_dir=cache_dir, offline=args.offline)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from regime.config import load_config
+    from regime.scorecard import SYNTHETIC_BANNER
+    from regime.training import train_config
+
+    path = Path(args.config)
+    config = load_config(path)
+    if config.synthetic:
+        print(SYNTHETIC_BANNER, file=sys.stderr)
+    result = train_config(
+        config, path.parent, Path(args.models_dir), _context(args, path, config.data.cache_dir)
+    )
+    m = result.card["metrics"]
+    w = result.card["training_window"]
+    print(
+        f"trained {config.name}: {w['rows']} rows {w['start']}..{w['end']}, "
+        f"positive share {w['positive_share']:.3f}"
+    )
+    print(
+        f"walk-forward out of sample {m['oos_start']}..{m['oos_end']} ({m['folds']:.0f} refits): "
+        f"AUC {m['auc']:.3f}, Brier {m['brier']:.4f} vs climatology "
+        f"{m['brier_climatology']:.4f} (skill {m['brier_skill']:+.3f})"
+    )
+    print(f"wrote {result.artifact_path} and its model card")
+    return 0
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from regime.data._base import LoadContext
+    from regime.exceptions import ConfigError
+    from regime.persistence import read_artifact
+    from regime.scoring import RegimeModel
+
+    date = None
+    if args.date is not None:
+        import pandas as pd
+
+        try:
+            date = pd.Timestamp(args.date)
+        except ValueError:
+            raise ConfigError(f"--date {args.date!r} is not a date; use YYYY-MM-DD") from None
+    artifact, card = read_artifact(args.model)
+    base = Path(artifact["config_dir"])
+    context = _context(args, None, artifact["config"]["data"].get("cache_dir"))
+    context = LoadContext(base_dir=base, cache_dir=context.cache_dir, offline=context.offline)
+    scorecard = RegimeModel(artifact, card, context).score(date)
+    print(scorecard.to_json() if args.json else scorecard.to_text())
+    return 0
+
+
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    from regime.config import load_config
+    from regime.dataset import load_dataset
+    from regime.evaluation import walk_forward
+    from regime.labels import make_labels
+    from regime.model import make_estimator
+    from regime.training import training_rows
+
+    path = Path(args.config)
+    config = load_config(path)
+    dataset = load_dataset(config, _context(args, path, config.data.cache_dir))
+    X, y = training_rows(
+        dataset.features, make_labels(dataset.panel, config.target), config.training
+    )
+    horizon = config.target.horizon_days
+    result = walk_forward(make_estimator(config.model, horizon), X, y, config.evaluation, horizon)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "metrics": result.metrics,
+                    "calibration": result.calibration.reset_index().to_dict("records"),
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print(f"walk-forward out of sample: {config.name}")
+    for key, value in result.metrics.items():
+        print(f"  {key:<18} {value:.4f}" if isinstance(value, float) else f"  {key:<18} {value}")
+    print("calibration (probability bin: mean predicted, observed rate, rows)")
+    print(result.calibration.to_string(float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from regime.config import load_config
+    from regime.data.check import check_sources, pull_sources
+
+    path = Path(args.config)
+    config = load_config(path)
+    context = _context(args, path, config.data.cache_dir)
+    if args.data_command == "pull":
+        print(pull_sources(config, context))
+        return 0
+    table, problems = check_sources(config, context)
+    print(table)
+    if problems:
+        from regime.exceptions import DataError
+
+        raise DataError("; ".join(problems))
+    return 0
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from regime.persistence import list_models
+
+    print(list_models(Path(args.models_dir)))
+    return 0
+
+
+COMMANDS = {
+    "train": _cmd_train,
+    "score": _cmd_score,
+    "backtest": _cmd_backtest,
+    "data": _cmd_data,
+    "models": _cmd_models,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``regime`` command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    from regime.exceptions import RegimeError
+
+    try:
+        return COMMANDS[args.command](args)
+    except RegimeError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(
+            f"error: unexpected {type(exc).__name__}: {exc}; rerun with --debug and report it",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

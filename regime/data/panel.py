@@ -1,0 +1,169 @@
+"""The point-in-time panel: what was known on each day of a calendar.
+
+Feature builders never see the raw observation table. They ask the panel for a
+series on its daily calendar, and every value the panel returns for day ``t``
+comes from rows with ``known_at <= t`` only. Causal transforms of those daily
+series (rolling windows, lags) therefore stay point in time: removing every row
+known after ``t`` leaves the values at ``t`` unchanged.
+
+For a revised series (FRED vintages) the daily series is the *real-time path*:
+on each day, the latest vintage of the newest observation known that day.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from regime.exceptions import MissingSeriesError
+
+
+@dataclass(frozen=True)
+class SeriesStatus:
+    """Freshness of one series as of a day."""
+
+    last_date: pd.Timestamp | None
+    last_known_at: pd.Timestamp | None
+    age_days: int | None
+    stale: bool
+
+
+class PointInTimePanel:
+    """Observations viewed on a business-day calendar, as of each day.
+
+    Parameters
+    ----------
+    observations : pandas.DataFrame
+        The long table (``series, date, value, known_at``).
+    end : date-like, optional
+        Last day of the calendar; default the last ``known_at`` in the table.
+        Rows known after ``end`` are ignored.
+    start : date-like, optional
+        First day of the calendar; default the first observation date.
+    """
+
+    def __init__(
+        self,
+        observations: pd.DataFrame,
+        end: pd.Timestamp | str | None = None,
+        start: pd.Timestamp | str | None = None,
+    ) -> None:
+        end_ts = pd.Timestamp(end if end is not None else observations["known_at"].max())
+        start_ts = pd.Timestamp(start if start is not None else observations["date"].min())
+        known = observations.loc[observations["known_at"] <= end_ts]
+        calendar = pd.bdate_range(start_ts, end_ts)
+        if end_ts not in calendar:
+            calendar = calendar.append(pd.DatetimeIndex([end_ts]))
+        self.calendar: pd.DatetimeIndex = calendar.as_unit("ns")
+        self.end: pd.Timestamp = end_ts
+        self._rows = {
+            name: group.sort_values(["known_at", "date"], kind="stable")
+            for name, group in known.groupby("series", sort=True)
+        }
+        self._cache: dict[tuple[str, str], pd.Series] = {}
+
+    @property
+    def series_ids(self) -> list[str]:
+        """Ids of the series with at least one row known by the panel's end."""
+        return list(self._rows)
+
+    def truncate(self, day: pd.Timestamp | str) -> PointInTimePanel:
+        """The panel as it would have been built on ``day``."""
+        table = pd.concat(list(self._rows.values()), ignore_index=True)
+        return PointInTimePanel(table, end=day, start=self.calendar[0])
+
+    def rows(self, series: str) -> pd.DataFrame:
+        """Raw rows of ``series`` known by the panel's end, in known_at order."""
+        try:
+            return self._rows[series]
+        except KeyError:
+            close = difflib.get_close_matches(series, self._rows, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise MissingSeriesError(
+                f"series {series!r} is in no data source known by {self.end:%Y-%m-%d}{hint}"
+            ) from None
+
+    def _newest(self, series: str) -> pd.DataFrame:
+        """Rows that were the newest observation (latest vintage) when they became known."""
+        rows = self.rows(series)
+        dates = rows["date"].to_numpy()
+        newest = dates >= np.maximum.accumulate(dates)
+        return rows.loc[newest]
+
+    def _on_calendar(self, values: pd.Series) -> pd.Series:
+        """Put values indexed by known_at on the calendar, carrying the last one forward."""
+        values = values[~values.index.duplicated(keep="last")]
+        position = self.calendar.searchsorted(values.index, side="left")
+        out = pd.Series(np.nan, index=self.calendar, dtype="float64")
+        inside = position < len(self.calendar)
+        last_per_day = pd.Series(values.to_numpy()[inside]).groupby(position[inside]).last()
+        out.iloc[last_per_day.index.to_numpy()] = last_per_day.to_numpy()
+        return out.ffill()
+
+    def latest(self, series: str) -> pd.Series:
+        """Daily series: on each day, the newest value known that day (NaN before any)."""
+        key = (series, "latest")
+        if key not in self._cache:
+            rows = self._newest(series)
+            values = pd.Series(rows["value"].to_numpy(), index=pd.DatetimeIndex(rows["known_at"]))
+            self._cache[key] = self._on_calendar(values).rename(series)
+        return self._cache[key]
+
+    def latest_date(self, series: str) -> pd.Series:
+        """Daily series of the observation date of :meth:`latest` (NaT before any)."""
+        key = (series, "latest_date")
+        if key not in self._cache:
+            rows = self._newest(series)
+            stamps = rows["date"].to_numpy().astype("int64").astype("float64")
+            values = pd.Series(stamps, index=pd.DatetimeIndex(rows["known_at"]))
+            on_calendar = self._on_calendar(values)
+            self._cache[key] = pd.Series(
+                pd.to_datetime(on_calendar.to_numpy(), unit="ns"), index=self.calendar
+            )
+        return self._cache[key]
+
+    def events(self, series: str) -> pd.Series:
+        """Daily sum of first-release values that became known that day.
+
+        For flow-like series (fund flows): days with nothing new are 0, days
+        before the first release are NaN. A value released on a weekend counts
+        on the next calendar day.
+        """
+        key = (series, "events")
+        if key not in self._cache:
+            rows = self.rows(series)
+            first = rows.sort_values("known_at", kind="stable").drop_duplicates("date")
+            position = self.calendar.searchsorted(first["known_at"].to_numpy(), side="left")
+            inside = position < len(self.calendar)
+            sums = pd.Series(first["value"].to_numpy()[inside]).groupby(position[inside]).sum()
+            out = np.zeros(len(self.calendar))
+            out[sums.index.to_numpy()] = sums.to_numpy()
+            if len(sums):
+                out[: int(sums.index.min())] = np.nan
+            else:
+                out[:] = np.nan
+            self._cache[key] = pd.Series(out, index=self.calendar, name=series)
+        return self._cache[key]
+
+    def status(self, series: str, day: pd.Timestamp, stale_after_days: int) -> SeriesStatus:
+        """Freshness of ``series`` as of ``day``: last observation date and its age."""
+        rows = self.rows(series)
+        known = rows.loc[rows["known_at"] <= day]
+        if known.empty:
+            return SeriesStatus(None, None, None, True)
+        last_date = pd.Timestamp(known["date"].max())
+        age = int((day - last_date).days)
+        return SeriesStatus(
+            last_date, pd.Timestamp(known["known_at"].max()), age, age > stale_after_days
+        )
+
+    def typical_staleness(self, series: str) -> int:
+        """Days after which a series counts as stale: 1.5 x its usual spacing plus its lag + 3."""
+        rows = self._newest(series)
+        dates = pd.DatetimeIndex(rows["date"]).unique().sort_values()
+        spacing = float(np.median(np.diff(dates.asi8)) / 86_400e9) if len(dates) > 1 else 1.0
+        lag = float(np.median((rows["known_at"] - rows["date"]).dt.days)) if len(rows) else 0.0
+        return int(np.ceil(1.5 * spacing + lag)) + 3

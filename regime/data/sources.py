@@ -1,0 +1,46 @@
+"""The closed registry of source kinds and the loader of a config's sources."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import pandas as pd
+from pydantic import Field
+
+from regime.data._base import LoadContext, SourceBase
+from regime.data.cftc import CftcSource
+from regime.data.csv_source import CsvSource
+from regime.data.french import FrenchSource
+from regime.data.observations import concat_observations, validate_observations
+from regime.data.sample import SampleSource
+from regime.exceptions import DataError
+
+logger = logging.getLogger(__name__)
+
+SOURCE_TYPES: tuple[type[SourceBase], ...] = (SampleSource, FrenchSource, CftcSource, CsvSource)
+
+SourceConfig = Annotated[
+    SampleSource | FrenchSource | CftcSource | CsvSource, Field(discriminator="kind")
+]
+
+
+def load_observations(sources: list[SourceBase], context: LoadContext) -> pd.DataFrame:
+    """Load every source and stack their observations.
+
+    Raises DataError when two sources provide the same series id.
+    """
+    frames = []
+    owner: dict[str, str] = {}
+    for source in sources:
+        frame = validate_observations(source.load(context), source.label())
+        for series in frame["series"].unique():
+            if series in owner:
+                raise DataError(
+                    f"series {series!r} comes from both {owner[series]} and {source.label()}; "
+                    "rename one in the config"
+                )
+            owner[series] = source.label()
+        logger.debug("loaded %s rows from %s", len(frame), source.label())
+        frames.append(frame)
+    return concat_observations(frames)

@@ -1,0 +1,140 @@
+"""From a config to the point-in-time panel, the feature frame and the labels."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import pandas as pd
+
+from features import CORE_PILLARS, FeatureBuilder, get_builder
+from regime.config import Config
+from regime.data._base import LoadContext
+from regime.data.panel import PointInTimePanel
+from regime.data.sources import load_observations
+from regime.exceptions import ConfigError
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """The configured builders, each with its effective pillar."""
+
+    builders: tuple[tuple[FeatureBuilder, str], ...]
+
+    @classmethod
+    def from_config(cls, config: Config) -> FeatureSet:
+        """Instantiate every builder named in ``config.features``."""
+        return cls(
+            tuple(
+                (
+                    get_builder(spec.builder).model_validate(spec.params),
+                    spec.pillar or get_builder(spec.builder).pillar,
+                )
+                for spec in config.features
+            )
+        )
+
+    @property
+    def input_series(self) -> list[str]:
+        """Every series id some builder reads, in config order, without repeats."""
+        return list(
+            dict.fromkeys(s for builder, _ in self.builders for s in builder.input_series())
+        )
+
+    def check_inputs(self, available: list[str]) -> None:
+        """Raise ConfigError naming the first builder input that no source provides."""
+        for index, (builder, _) in enumerate(self.builders):
+            for series in builder.input_series():
+                if series not in available:
+                    raise ConfigError(
+                        f"features[{index}] ({builder.name}): input series {series!r} is not "
+                        f"provided by any data source; available: {', '.join(sorted(available))}"
+                    )
+
+    def compute(self, panel: PointInTimePanel) -> tuple[pd.DataFrame, dict[str, str]]:
+        """Feature frame on the panel calendar and the pillar of each feature column."""
+        frames, pillar_of = [], {}
+        for builder, pillar in self.builders:
+            frame = builder.compute(panel, pillar)
+            for column in frame.columns:
+                if column in pillar_of:
+                    raise ConfigError(
+                        f"feature {column!r} is built twice; give one of the builders "
+                        "different params or a different pillar"
+                    )
+                pillar_of[column] = pillar
+            frames.append(frame)
+        return pd.concat(frames, axis=1), pillar_of
+
+    @property
+    def pillars(self) -> list[str]:
+        """The five core pillars, then any extra pillar in config order."""
+        extra = [p for _, p in self.builders if p not in CORE_PILLARS]
+        return [*CORE_PILLARS, *dict.fromkeys(extra)]
+
+
+@dataclass
+class Dataset:
+    """Observations, their point-in-time panel and the features built from it."""
+
+    config: Config
+    observations: pd.DataFrame
+    panel: PointInTimePanel
+    feature_set: FeatureSet
+    features: pd.DataFrame
+    pillar_of: dict[str, str]
+
+    @property
+    def used_series(self) -> list[str]:
+        """The target legs, then every builder input."""
+        target = self.config.target
+        return list(dict.fromkeys([target.small, target.large, *self.feature_set.input_series]))
+
+
+def series_fingerprints(observations: pd.DataFrame, series: list[str]) -> dict[str, str]:
+    """SHA-256 of each series' rows, canonical (sorted, exact float repr)."""
+    out = {}
+    for name in series:
+        rows = observations.loc[observations["series"] == name].sort_values(["date", "known_at"])
+        digest = hashlib.sha256()
+        for column in ("date", "known_at"):
+            digest.update(rows[column].to_numpy(dtype="datetime64[ns]").view("int64").tobytes())
+        digest.update(rows["value"].to_numpy(dtype="float64").tobytes())
+        out[name] = digest.hexdigest()
+    return out
+
+
+def load_dataset(
+    config: Config,
+    context: LoadContext,
+    end: pd.Timestamp | None = None,
+    observations: pd.DataFrame | None = None,
+) -> Dataset:
+    """Load the sources, check the builders' inputs, and build the features.
+
+    ``end`` caps the panel (rows known after it are ignored); default: the
+    last day the target legs are known (see :func:`default_as_of`).
+    """
+    if observations is None:
+        observations = load_observations(list(config.data.sources), context)
+    feature_set = FeatureSet.from_config(config)
+    available = sorted(observations["series"].unique())
+    feature_set.check_inputs(available)
+    for role in ("small", "large"):
+        series = getattr(config.target, role)
+        if series not in available:
+            raise ConfigError(
+                f"target.{role}: series {series!r} is not provided by any data source; "
+                f"available: {', '.join(available)}"
+            )
+    if end is None:
+        end = default_as_of(observations, config)
+    panel = PointInTimePanel(observations, end=end)
+    features, pillar_of = feature_set.compute(panel)
+    return Dataset(config, observations, panel, feature_set, features, pillar_of)
+
+
+def default_as_of(observations: pd.DataFrame, config: Config) -> pd.Timestamp:
+    """The latest day the data allows: the last day both target legs are known."""
+    legs = observations.loc[observations["series"].isin([config.target.small, config.target.large])]
+    return pd.Timestamp(legs.groupby("series")["known_at"].max().min())

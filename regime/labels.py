@@ -1,0 +1,80 @@
+"""Forward labels: did small caps outperform large caps in a *sustained* way?"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+from regime.config import TargetConfig
+from regime.data.panel import PointInTimePanel
+from regime.exceptions import DataError
+
+
+def leg_returns(panel: PointInTimePanel, target: TargetConfig) -> pd.DataFrame:
+    """Daily returns of both legs on their common observation dates.
+
+    Uses each leg's latest vintage per date (as known at the panel's end): labels
+    are training targets, they are never features.
+    """
+    legs = {}
+    for role, series in (("small", target.small), ("large", target.large)):
+        rows = panel.rows(series)
+        values = rows.sort_values("known_at").drop_duplicates("date", keep="last")
+        leg = pd.Series(values["value"].to_numpy(), index=pd.DatetimeIndex(values["date"]))
+        leg = leg.sort_index()
+        if target.kind == "price":
+            if (leg <= 0).any():
+                raise DataError(f"target leg {series!r}: prices must be positive")
+            leg = leg.pct_change()
+        legs[role] = leg
+    frame = pd.DataFrame(legs).dropna()
+    if len(frame) <= target.horizon_days:
+        raise DataError(
+            f"target legs {target.small!r} and {target.large!r} share only {len(frame)} dates; "
+            f"need more than horizon_days={target.horizon_days}"
+        )
+    return frame
+
+
+def sustained_outperformance(
+    small: pd.Series,
+    large: pd.Series,
+    horizon_days: int,
+    min_excess_return: float,
+    min_share_of_days: float,
+) -> pd.Series:
+    """Label each date t by what happens over the next ``horizon_days`` observations.
+
+    1.0 when the small leg's compounded return beats the large leg's by more than
+    ``min_excess_return`` over (t, t+h] *and* the relative wealth path stays
+    above its level at t on at least ``min_share_of_days`` of those days; 0.0
+    otherwise; NaN for the last ``horizon_days`` dates, whose future is unknown.
+    The label at t uses only returns dated after t.
+    """
+    relative = np.log1p(small.to_numpy()) - np.log1p(large.to_numpy())
+    path = np.concatenate([[0.0], np.cumsum(relative)])  # path[i + 1]: wealth after day i
+    n, h = len(relative), horizon_days
+    labels = np.full(n, np.nan)
+    if n > h:
+        ahead = sliding_window_view(path[2:], h)[: n - h]  # ahead[i] = path[i+2 : i+2+h]
+        base = path[1 : n - h + 1, None]
+        excess = np.expm1(ahead[:, -1] - base[:, 0])
+        share = (ahead > base).mean(axis=1)
+        labels[: n - h] = ((excess > min_excess_return) & (share >= min_share_of_days)).astype(
+            float
+        )
+    return pd.Series(labels, index=small.index, name="label")
+
+
+def make_labels(panel: PointInTimePanel, target: TargetConfig) -> pd.Series:
+    """Labels of the config's target on the legs' common dates."""
+    legs = leg_returns(panel, target)
+    rule = target.sustained
+    return sustained_outperformance(
+        legs["small"],
+        legs["large"],
+        target.horizon_days,
+        rule.min_excess_return,
+        rule.min_share_of_days,
+    )

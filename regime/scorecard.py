@@ -1,0 +1,261 @@
+"""From a probability to a strategist's scorecard: attribution, stance, caveats.
+
+Pillar contributions are exact Shapley values over the pillars: the value of a
+coalition of pillars is the model's probability with those pillars' features at
+their actual values and every other feature at its neutral (training median)
+value. ``baseline`` is the empty coalition, so baseline plus the contributions
+equals the probability.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from regime.config import CaveatsConfig, StanceConfig
+
+Stance = Literal["overweight", "neutral", "underweight"]
+Predict = Callable[[pd.DataFrame], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Probabilities, baselines and per-pillar contributions for a set of days."""
+
+    probability: pd.Series
+    baseline: pd.Series
+    contributions: pd.DataFrame  # rows: days, columns: pillars
+
+
+def pillar_shapley(
+    predict: Predict,
+    X: pd.DataFrame,
+    neutral: pd.Series,
+    pillar_of: dict[str, str],
+    pillars: Sequence[str],
+) -> Attribution:
+    """Exact Shapley values of the pillars for every row of ``X``.
+
+    Evaluates the model on all ``2**P`` coalitions of the pillars that have
+    features (one batch), then weights the marginal gains. Pillars without
+    features get a contribution of exactly 0.
+    """
+    active = [p for p in pillars if any(pillar_of[c] == p for c in X.columns)]
+    k = len(active)
+    masks = list(product([False, True], repeat=k))
+    columns_of = {p: [c for c in X.columns if pillar_of[c] == p] for p in active}
+    base = pd.DataFrame(
+        np.broadcast_to(neutral[X.columns].to_numpy(), X.shape).copy(),
+        index=X.index,
+        columns=X.columns,
+    )
+    batches = []
+    for mask in masks:
+        frame = base.copy()
+        for pillar, on in zip(active, mask, strict=True):
+            if on:
+                cols = columns_of[pillar]
+                frame[cols] = X[cols].to_numpy()
+        batches.append(frame)
+    values = predict(pd.concat(batches, ignore_index=True)).reshape(len(masks), len(X))
+    index_of = {mask: i for i, mask in enumerate(masks)}
+    contributions = pd.DataFrame(0.0, index=X.index, columns=list(pillars))
+    for j, pillar in enumerate(active):
+        total = np.zeros(len(X))
+        for mask in masks:
+            if mask[j]:
+                continue
+            size = sum(mask)
+            weight = math.factorial(size) * math.factorial(k - size - 1) / math.factorial(k)
+            with_j = (*mask[:j], True, *mask[j + 1:])
+            total += weight * (values[index_of[with_j]] - values[index_of[mask]])
+        contributions[pillar] = total
+    probability = pd.Series(values[index_of[tuple([True] * k)]], index=X.index)
+    baseline = pd.Series(values[index_of[tuple([False] * k)]], index=X.index)
+    return Attribution(probability, baseline, contributions)
+
+
+def stance_for(probability: float, config: StanceConfig) -> Stance:
+    """Overweight above ``overweight_above``, underweight below ``underweight_below``."""
+    if probability > config.overweight_above:
+        return "overweight"
+    if probability < config.underweight_below:
+        return "underweight"
+    return "neutral"
+
+
+def split_pillars(contributions: dict[str, float], band: float) -> tuple[list[str], list[str]]:
+    """Tailwinds (largest first) and headwinds (most negative first) outside the neutral band."""
+    ordered = sorted(contributions.items(), key=lambda item: item[1], reverse=True)
+    tailwinds = [p for p, c in ordered if c > band]
+    headwinds = [p for p, c in reversed(ordered) if c < -band]
+    return tailwinds, headwinds
+
+
+@dataclass(frozen=True)
+class SeriesFreshness:
+    """Age of one input series on the scored day."""
+
+    last_known: str | None
+    age_days: int | None
+    stale: bool
+
+
+def caveats_for(
+    features: pd.Series,
+    interval: tuple[float, float] | None,
+    freshness: dict[str, SeriesFreshness],
+    config: CaveatsConfig,
+    synthetic: bool,
+) -> list[str]:
+    """The caveats a strategist would attach to the call."""
+    notes: list[str] = []
+    delivered = features.get(config.no_cuts_feature, np.nan)
+    if pd.notna(delivered) and delivered <= 0:
+        months = re.search(r"(\d+)m$", config.no_cuts_feature)
+        span = f"the last {months.group(1)} months" if months else "the lookback window"
+        notes.append(
+            f"no Fed cuts delivered in {span}: extended small-cap outperformance has "
+            "usually needed them"
+        )
+    share = features.get(config.event_share_feature, np.nan)
+    if pd.notna(share) and share > config.single_day_flow_share:
+        notes.append(
+            f"flows signal rests on a single day ({share:.0%} of the gross flow in the window)"
+        )
+    if interval is not None and interval[1] - interval[0] > config.wide_interval:
+        notes.append(
+            f"bootstrap models disagree: interval {interval[0]:.2f}-{interval[1]:.2f} is wide"
+        )
+    missing = [name for name, value in features.items() if pd.isna(value)]
+    if missing:
+        notes.append(f"no data yet for {', '.join(missing)}: set to the training median")
+    if config.stale_data:
+        for series, status in freshness.items():
+            if status.stale:
+                age = "never observed" if status.age_days is None else f"{status.age_days} days old"
+                notes.append(f"{series} is stale: last observation {status.last_known} ({age})")
+    if synthetic:
+        notes.append("synthetic data: the bundled simulated sample, not a market view")
+    return notes
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """One day's call: probability, stance, pillars, caveats and data freshness."""
+
+    model: str
+    as_of: pd.Timestamp
+    horizon_days: int
+    probability: float
+    baseline: float
+    interval: tuple[float, float] | None
+    stance: Stance
+    contributions: dict[str, float]
+    features: dict[str, dict[str, float | None]]
+    tailwinds: list[str]
+    headwinds: list[str]
+    caveats: list[str]
+    data: dict[str, SeriesFreshness]
+    synthetic: bool
+    thresholds: StanceConfig = field(default_factory=StanceConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The DESIGN.md scorecard JSON, as a dict."""
+        return {
+            "model": self.model,
+            "as_of": self.as_of.strftime("%Y-%m-%d"),
+            "horizon_days": self.horizon_days,
+            "probability": self.probability,
+            "baseline": self.baseline,
+            "interval": list(self.interval) if self.interval is not None else None,
+            "stance": self.stance,
+            "pillars": {
+                pillar: {
+                    "contribution": self.contributions[pillar],
+                    "features": self.features.get(pillar, {}),
+                }
+                for pillar in self.contributions
+            },
+            "tailwinds": self.tailwinds,
+            "headwinds": self.headwinds,
+            "caveats": self.caveats,
+            "data": {
+                series: {"last_known": s.last_known, "age_days": s.age_days, "stale": s.stale}
+                for series, s in self.data.items()
+            },
+            "synthetic": self.synthetic,
+        }
+
+    def to_json(self) -> str:
+        """One JSON object (NaN written as null)."""
+        return json.dumps(_json_safe(self.to_dict()), indent=2)
+
+    def to_text(self) -> str:
+        """The scorecard as a strategist reads it."""
+        lines = []
+        if self.synthetic:
+            lines.append(SYNTHETIC_BANNER)
+        lines.append(
+            f"smallcap-regime | model {self.model} | as of {self.as_of:%Y-%m-%d} | "
+            f"horizon {self.horizon_days} business days"
+        )
+        interval = f"{self.interval[0]:.2f}-{self.interval[1]:.2f}" if self.interval else "n/a"
+        lines.append(
+            f"P(sustained small-cap outperformance) = {self.probability:.2f}   "
+            f"(interval {interval}; baseline {self.baseline:.2f})"
+        )
+        t = self.thresholds
+        lines.append(
+            f"Stance: {self.stance.upper()} small caps "
+            f"(overweight above {t.overweight_above:.2f}, underweight below "
+            f"{t.underweight_below:.2f})"
+        )
+        lines.append("")
+        lines.append(f"{'pillar':<20} {'contribution':>12}   features")
+        for pillar, value in self.contributions.items():
+            feats = ", ".join(
+                f"{name.split('.', 1)[1]}={_fmt(v)}"
+                for name, v in self.features.get(pillar, {}).items()
+            )
+            lines.append(f"{pillar:<20} {value:>+12.3f}   {feats or '(no features)'}")
+        lines.append("")
+        lines.append(f"Tailwinds: {', '.join(self.tailwinds) or 'none'}")
+        lines.append(f"Headwinds: {', '.join(self.headwinds) or 'none'}")
+        lines.append("Caveats:" if self.caveats else "Caveats: none")
+        lines.extend(f"  - {note}" for note in self.caveats)
+        lines.append("Data:")
+        for series, s in self.data.items():
+            flag = "STALE" if s.stale else "ok"
+            age = "-" if s.age_days is None else f"{s.age_days}d"
+            lines.append(f"  {series:<22} last {s.last_known or '-':<10}  age {age:>5}  {flag}")
+        return "\n".join(lines)
+
+
+SYNTHETIC_BANNER = "*** SYNTHETIC DATA: scored on the bundled simulated sample, not on markets ***"
+
+
+def _fmt(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.3g}"
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
