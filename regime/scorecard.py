@@ -75,7 +75,7 @@ def pillar_shapley(
                 continue
             size = sum(mask)
             weight = math.factorial(size) * math.factorial(k - size - 1) / math.factorial(k)
-            with_j = (*mask[:j], True, *mask[j + 1:])
+            with_j = (*mask[:j], True, *mask[j + 1 :])
             total += weight * (values[index_of[with_j]] - values[index_of[mask]])
         contributions[pillar] = total
     probability = pd.Series(values[index_of[tuple([True] * k)]], index=X.index)

@@ -61,6 +61,18 @@ class RegimeModel:
         )
 
     # -- data ---------------------------------------------------------------
+    def use_observations(self, observations: pd.DataFrame) -> RegimeModel:
+        """Score from this observation table instead of the config's sources.
+
+        For notebooks (what-if data, a vendor file loaded by hand) and for the
+        point-in-time tests. Returns ``self``.
+        """
+        from regime.data.observations import validate_observations
+
+        self._observations = validate_observations(observations, "use_observations")
+        self._datasets.clear()
+        return self
+
     def dataset(self, as_of: str | pd.Timestamp | None = None) -> Dataset:
         """The panel and features as known on ``as_of`` (default: latest day)."""
         key = None if as_of is None else pd.Timestamp(as_of).normalize()

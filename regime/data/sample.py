@@ -56,7 +56,9 @@ def _market_holidays(days: pd.DatetimeIndex) -> np.ndarray:
     """Mask of business days the simulated exchange is closed."""
     fixed = ((days.month == 1) & (days.day == 1)) | ((days.month == 7) & (days.day == 4))
     fixed |= (days.month == 12) & (days.day == 25)
-    thanksgiving = (days.month == 11) & (days.weekday == 3) & (days.day >= 22) & (days.day <= 28)
+    thanksgiving = (
+        (days.month == 11) & (days.day_of_week == 3) & (days.day >= 22) & (days.day <= 28)
+    )
     closure = (days >= "2001-09-11") & (days <= "2001-09-14")
     return np.asarray(fixed | thanksgiving | closure)
 
@@ -189,7 +191,7 @@ def simulate_sample(seed: int, start: str | date, end: str | date) -> pd.DataFra
         daily("DGS2", two_year, 1),
     ]
 
-    tuesdays = np.asarray(days.weekday == 1) & open_
+    tuesdays = np.asarray(days.day_of_week == 1) & open_
     tue_dates = days[tuesdays]
     frames.append(
         make_observations(

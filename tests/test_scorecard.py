@@ -1,0 +1,134 @@
+"""Pillar attribution is exact Shapley: additive, symmetric, zero for dummy pillars."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from regime.config import CaveatsConfig, StanceConfig
+from regime.scorecard import SeriesFreshness, caveats_for, pillar_shapley, split_pillars
+
+PILLARS = ["flows", "valuations", "positioning", "rate_expectations", "earnings_revisions"]
+PILLAR_OF = {
+    "f1": "flows",
+    "f2": "flows",
+    "v": "valuations",
+    "p": "positioning",
+    "r": "rate_expectations",
+    "e": "earnings_revisions",
+}
+
+
+def _logistic(X: pd.DataFrame) -> np.ndarray:
+    z = 0.8 * X["f1"] - 0.5 * X["f2"] * X["v"] + 0.3 * X["p"] ** 2 - X["r"] + 0.1
+    return 1.0 / (1.0 + np.exp(-z.to_numpy()))
+
+
+rows = st.lists(st.floats(-3, 3), min_size=6, max_size=6)
+
+
+@settings(max_examples=50, deadline=None)
+@given(values=st.lists(rows, min_size=1, max_size=4), neutral=rows)
+def test_baseline_plus_contributions_equals_probability(values, neutral):
+    X = pd.DataFrame(values, columns=list(PILLAR_OF))
+    result = pillar_shapley(
+        _logistic, X, pd.Series(neutral, index=list(PILLAR_OF)), PILLAR_OF, PILLARS
+    )
+    total = result.baseline + result.contributions.sum(axis=1)
+    np.testing.assert_allclose(total, result.probability, atol=1e-12)
+    np.testing.assert_allclose(result.probability, _logistic(X), atol=1e-15)
+    # earnings_revisions has a feature the model ignores: a dummy player gets 0.
+    np.testing.assert_allclose(result.contributions["earnings_revisions"], 0.0, atol=1e-15)
+
+
+def test_matches_brute_force_shapley():
+    X = pd.DataFrame([[1.0, -2.0, 0.5, 1.5, -1.0, 3.0]], columns=list(PILLAR_OF))
+    neutral = pd.Series(0.0, index=list(PILLAR_OF))
+    result = pillar_shapley(_logistic, X, neutral, PILLAR_OF, PILLARS)
+
+    def value(coalition: set[str]) -> float:
+        row = neutral.copy()
+        for feature, pillar in PILLAR_OF.items():
+            if pillar in coalition:
+                row[feature] = X.iloc[0][feature]
+        return float(_logistic(row.to_frame().T)[0])
+
+    n = len(PILLARS)
+    for pillar in PILLARS:
+        others = [p for p in PILLARS if p != pillar]
+        phi = 0.0
+        for size in range(n):
+            for subset in itertools.combinations(others, size):
+                w = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+                phi += w * (value({*subset, pillar}) - value(set(subset)))
+        assert result.contributions[pillar].iloc[0] == pytest.approx(phi, abs=1e-12)
+
+
+def test_pillar_without_features_contributes_zero():
+    pillar_of = {"f1": "flows", "r": "rate_expectations"}
+    X = pd.DataFrame([[1.0, 2.0]], columns=["f1", "r"])
+    result = pillar_shapley(
+        lambda d: 1 / (1 + np.exp(-(d["f1"] - d["r"]).to_numpy())),
+        X,
+        pd.Series(0.0, index=["f1", "r"]),
+        pillar_of,
+        PILLARS,
+    )
+    assert result.contributions.loc[:, "valuations"].iloc[0] == 0.0
+    assert list(result.contributions.columns) == PILLARS
+
+
+def test_split_pillars_orders_and_ignores_the_neutral_band():
+    tail, head = split_pillars(
+        {
+            "flows": 0.03,
+            "valuations": 0.09,
+            "positioning": 0.001,
+            "rate_expectations": -0.12,
+            "earnings_revisions": -0.02,
+        },
+        band=0.005,
+    )
+    assert tail == ["valuations", "flows"]
+    assert head == ["rate_expectations", "earnings_revisions"]
+
+
+def test_caveats():
+    features = pd.Series(
+        {
+            "rate_expectations.cuts_delivered_6m": 0.0,
+            "flows.event_share_20d": 0.8,
+            "valuations.rel_pe": np.nan,
+        }
+    )
+    fresh = {
+        "DGS2": SeriesFreshness("2024-01-02", 40, True),
+        "DFF": SeriesFreshness("2024-02-10", 1, False),
+    }
+    notes = caveats_for(features, (0.2, 0.6), fresh, CaveatsConfig(), synthetic=True)
+    text = "\n".join(notes)
+    assert "no Fed cuts delivered in the last 6 months" in text
+    assert "single day (80%" in text
+    assert "interval 0.20-0.60 is wide" in text
+    assert "valuations.rel_pe" in text
+    assert "DGS2 is stale" in text and "DFF" not in text
+    assert "synthetic" in text
+    calm = caveats_for(
+        pd.Series({"rate_expectations.cuts_delivered_6m": 0.5, "flows.event_share_20d": 0.2}),
+        (0.45, 0.5),
+        {},
+        CaveatsConfig(),
+        synthetic=False,
+    )
+    assert calm == []
+
+
+def test_stance_config_rejects_inverted_thresholds():
+    with pytest.raises(ValueError, match="underweight_below"):
+        StanceConfig(overweight_above=0.4, underweight_below=0.6)
