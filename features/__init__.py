@@ -5,7 +5,14 @@ Importing this package registers every builder in :data:`BUILDERS`.
 
 from __future__ import annotations
 
-from features import earnings_revisions, flows, positioning, rate_expectations, valuations
+from features import (
+    earnings_revisions,
+    flows,
+    macro,
+    positioning,
+    rate_expectations,
+    valuations,
+)
 from features._base import BUILDERS, CORE_PILLARS, FeatureBuilder, get_builder, register
 
 __all__ = [
@@ -15,6 +22,7 @@ __all__ = [
     "earnings_revisions",
     "flows",
     "get_builder",
+    "macro",
     "positioning",
     "rate_expectations",
     "register",

@@ -23,10 +23,10 @@ def _panel(series: dict[str, np.ndarray], lag: int = 0) -> PointInTimePanel:
 
 
 def test_every_core_pillar_has_a_builder_and_names_are_prefixed():
-    assert {cls.pillar for cls in BUILDERS.values()} == set(CORE_PILLARS)
+    assert {cls.pillar for cls in BUILDERS.values()} == {*CORE_PILLARS, "macro"}
     for name, cls in BUILDERS.items():
         assert name.startswith(cls.pillar + ".")
-        assert cls().input_series()
+        assert cls.input_fields
 
 
 def test_unknown_builder_suggests_the_closest():
@@ -94,3 +94,13 @@ def test_breadth_spread_and_positioning():
     assert rev.compute(panel)["earnings_revisions.breadth_spread"].iloc[-1] == pytest.approx(0.2)
     pos = get_builder("positioning.net_spec_z")(net_position="NET", window_days=100, min_days=50)
     assert pos.compute(panel)["positioning.net_spec_z"].iloc[-1] > 3  # crowded long
+
+
+def test_series_change_with_a_pillar_override():
+    n = len(DAYS)
+    panel = _panel({"BAA10Y": np.linspace(2.0, 3.0, n)})
+    builder = get_builder("macro.series_change")(series="BAA10Y", change_days=10,
+                                                  window_days=50, min_days=20)
+    out = builder.compute(panel, pillar="credit")
+    assert list(out.columns) == ["credit.baa10y_chg", "credit.baa10y_z"]
+    assert out["credit.baa10y_chg"].iloc[-1] == pytest.approx(10 / (n - 1))

@@ -11,6 +11,7 @@ from pydantic import Field
 from regime.data._base import LoadContext, SourceBase
 from regime.data.cftc import CftcSource
 from regime.data.csv_source import CsvSource
+from regime.data.fred import FredSource
 from regime.data.french import FrenchSource
 from regime.data.observations import concat_observations, validate_observations
 from regime.data.sample import SampleSource
@@ -18,10 +19,17 @@ from regime.exceptions import DataError
 
 logger = logging.getLogger(__name__)
 
-SOURCE_TYPES: tuple[type[SourceBase], ...] = (SampleSource, FrenchSource, CftcSource, CsvSource)
+SOURCE_TYPES: tuple[type[SourceBase], ...] = (
+    SampleSource,
+    FredSource,
+    FrenchSource,
+    CftcSource,
+    CsvSource,
+)
 
 SourceConfig = Annotated[
-    SampleSource | FrenchSource | CftcSource | CsvSource, Field(discriminator="kind")
+    SampleSource | FredSource | FrenchSource | CftcSource | CsvSource,
+    Field(discriminator="kind"),
 ]
 
 
