@@ -79,11 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _context(args: argparse.Namespace, config_path: Path | None, config_cache: str | None):
+def _context(args: argparse.Namespace, base: Path, config_cache: str | None):
+    """Load context: paths relative to ``base`` (the config's directory), the cache dir."""
     from regime.data._base import LoadContext
     from regime.data.cache import default_cache_dir
 
-    base = config_path.parent if config_path is not None else Path.cwd()
     if args.cache_dir:
         cache_dir = Path(args.cache_dir).expanduser()
     elif config_cache:
@@ -103,7 +103,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if config.synthetic:
         print(SYNTHETIC_BANNER, file=sys.stderr)
     result = train_config(
-        config, path.parent, Path(args.models_dir), _context(args, path, config.data.cache_dir)
+        config,
+        path.parent,
+        Path(args.models_dir),
+        _context(args, path.parent, config.data.cache_dir),
     )
     m = result.card["metrics"]
     w = result.card["training_window"]
@@ -121,7 +124,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from regime.data._base import LoadContext
     from regime.exceptions import ConfigError
     from regime.persistence import read_artifact
     from regime.scoring import RegimeModel
@@ -135,9 +137,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         except ValueError:
             raise ConfigError(f"--date {args.date!r} is not a date; use YYYY-MM-DD") from None
     artifact, card = read_artifact(args.model)
-    base = Path(artifact["config_dir"])
-    context = _context(args, None, artifact["config"]["data"].get("cache_dir"))
-    context = LoadContext(base_dir=base, cache_dir=context.cache_dir, offline=context.offline)
+    context = _context(args, Path(artifact["config_dir"]), artifact["config"]["data"]["cache_dir"])
     scorecard = RegimeModel(artifact, card, context).score(date)
     print(scorecard.to_json() if args.json else scorecard.to_text())
     return 0
@@ -153,7 +153,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
     path = Path(args.config)
     config = load_config(path)
-    dataset = load_dataset(config, _context(args, path, config.data.cache_dir))
+    dataset = load_dataset(config, _context(args, path.parent, config.data.cache_dir))
     X, y = training_rows(
         dataset.features, make_labels(dataset.panel, config.target), config.training
     )
@@ -184,7 +184,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
     path = Path(args.config)
     config = load_config(path)
-    context = _context(args, path, config.data.cache_dir)
+    context = _context(args, path.parent, config.data.cache_dir)
     if args.data_command == "pull":
         print(pull_sources(config, context))
         return 0
