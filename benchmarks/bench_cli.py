@@ -22,8 +22,9 @@ def timed(command: list[str], repeat: int) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+        subprocess.run(
+            command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -35,8 +36,12 @@ def main() -> None:
     args = parser.parse_args()
     python = sys.executable
     if not (ROOT / "models" / "demo.joblib").exists():
-        subprocess.run([python, "-m", "regime.cli", "train", "--config", "configs/demo.yaml"],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [python, "-m", "regime.cli", "train", "--config", "configs/demo.yaml"],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
 
     from regime.data.sample import simulate_sample
 
@@ -45,8 +50,9 @@ def main() -> None:
     sample = time.perf_counter() - start
 
     floor = timed([python, "-c", "import pandas, sklearn"], args.repeat)
-    score = timed([python, "-m", "regime.cli", "score", "--model", "models/demo.joblib"],
-                  args.repeat)
+    score = timed(
+        [python, "-m", "regime.cli", "score", "--model", "models/demo.joblib"], args.repeat
+    )
     score_json = timed(
         [python, "-m", "regime.cli", "score", "--model", "models/demo.joblib", "--json"],
         args.repeat,
@@ -54,13 +60,19 @@ def main() -> None:
     make_run = timed(["make", "run"], max(1, args.repeat // 2))
     print(f"sample 2000-2024 build (in process):       {sample:6.2f} s  (goal < 2 s)")
     print(f"import floor  python -c 'import pandas, sklearn': {floor:6.2f} s")
-    print(f"regime score --model models/demo.joblib:   {score:6.2f} s  "
-          f"= {score / floor:.2f} x floor  (goal <= 1.5 x)")
-    print(f"regime score ... --json:                   {score_json:6.2f} s  "
-          f"= {score_json / floor:.2f} x floor")
+    print(
+        f"regime score --model models/demo.joblib:   {score:6.2f} s  "
+        f"= {score / floor:.2f} x floor  (goal <= 1.5 x)"
+    )
+    print(
+        f"regime score ... --json:                   {score_json:6.2f} s  "
+        f"= {score_json / floor:.2f} x floor"
+    )
     print(f"make run (warm .venv: train + score):      {make_run:6.2f} s  (goal < 20 s)")
-    print(f"medians of {args.repeat} runs; repeat with: python benchmarks/bench_cli.py "
-          f"--repeat {args.repeat}")
+    print(
+        f"medians of {args.repeat} runs; repeat with: python benchmarks/bench_cli.py "
+        f"--repeat {args.repeat}"
+    )
 
 
 if __name__ == "__main__":

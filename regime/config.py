@@ -171,8 +171,12 @@ def _flat_union(annotation: Any) -> list[Any]:
 
 
 def _kind_of(model: Any) -> str | None:
+    """The ``kind`` tag of a source model (its ``Literal`` value), or None."""
     field = getattr(model, "model_fields", {}).get("kind")
-    return None if field is None else field.default
+    if field is None:
+        return None
+    options = typing.get_args(field.annotation)
+    return str(options[0]) if options else field.default
 
 
 def _yaml_line(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
@@ -180,10 +184,12 @@ def _yaml_line(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     line = None if node is None else node.start_mark.line + 1
     for item in loc:
         if isinstance(node, yaml.MappingNode):
-            match = [v for k, v in node.value if k.value == str(item)]
+            match = [(k, v) for k, v in node.value if k.value == str(item)]
             if not match:
                 continue  # a discriminator tag, or a missing key: stay on the parent
-            node = match[0]
+            key, node = match[0]
+            line = key.start_mark.line + 1
+            continue
         elif isinstance(node, yaml.SequenceNode) and isinstance(item, int):
             if item >= len(node.value):
                 break
@@ -242,18 +248,34 @@ def validation_error_message(error: ValidationError, path: str, root: yaml.Node 
     return f"{where}: {field or 'config'}: {message}{more}"
 
 
+class _ConfigLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as strings, so pydantic validates them with a location."""
+
+
+_ConfigLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def parse_config(text: str, path: str = "<config>") -> Config:
     """Parse YAML text into a validated :class:`Config`; raise ConfigError on any problem."""
+    loader = _ConfigLoader(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        raw = yaml.safe_load(text)
+        root = loader.get_single_node()
+        raw = None if root is None else loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = exc.problem or exc.context or "invalid YAML"
+        opened = exc.context_mark
+        if opened is not None and mark is not None and opened.line != mark.line:
+            problem += f" ({exc.context} at line {opened.line + 1})"
         raise ConfigError(f"{path}{line}: YAML syntax error: {problem}; fix the file") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: YAML error: {exc}") from None
+    finally:
+        loader.dispose()
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the config must be a YAML mapping with keys like 'name'")
     try:
@@ -301,6 +323,10 @@ def load_config(path: str | Path) -> Config:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{file}: config file not found; check the --config path") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{file}: not UTF-8 text (byte {exc.start}); save the config as UTF-8"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read config: {exc.strerror}") from None
     return parse_config(text, str(file))

@@ -99,8 +99,9 @@ def test_breadth_spread_and_positioning():
 def test_series_change_with_a_pillar_override():
     n = len(DAYS)
     panel = _panel({"BAA10Y": np.linspace(2.0, 3.0, n)})
-    builder = get_builder("macro.series_change")(series="BAA10Y", change_days=10,
-                                                  window_days=50, min_days=20)
+    builder = get_builder("macro.series_change")(
+        series="BAA10Y", change_days=10, window_days=50, min_days=20
+    )
     out = builder.compute(panel, pillar="credit")
     assert list(out.columns) == ["credit.baa10y_chg", "credit.baa10y_z"]
     assert out["credit.baa10y_chg"].iloc[-1] == pytest.approx(10 / (n - 1))
