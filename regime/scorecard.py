@@ -51,21 +51,14 @@ def pillar_shapley(
     active = [p for p in pillars if any(pillar_of[c] == p for c in X.columns)]
     k = len(active)
     masks = list(product([False, True], repeat=k))
-    columns_of = {p: [c for c in X.columns if pillar_of[c] == p] for p in active}
-    base = pd.DataFrame(
-        np.broadcast_to(neutral[X.columns].to_numpy(), X.shape).copy(),
-        index=X.index,
-        columns=X.columns,
-    )
-    batches = []
-    for mask in masks:
-        frame = base.copy()
-        for pillar, on in zip(active, mask, strict=True):
-            if on:
-                cols = columns_of[pillar]
-                frame[cols] = X[cols].to_numpy()
-        batches.append(frame)
-    values = predict(pd.concat(batches, ignore_index=True)).reshape(len(masks), len(X))
+    # membership[m, c]: feature column c takes its actual value in coalition m.
+    pillar_index = np.array([active.index(pillar_of[c]) for c in X.columns])
+    membership = np.array(masks, dtype=bool)[:, pillar_index]
+    actual = X.to_numpy(dtype="float64")
+    neutral_row = neutral[X.columns].to_numpy(dtype="float64")
+    stacked = np.where(membership[:, None, :], actual[None, :, :], neutral_row[None, None, :])
+    batch = pd.DataFrame(stacked.reshape(-1, X.shape[1]), columns=X.columns)
+    values = predict(batch).reshape(len(masks), len(X))
     index_of = {mask: i for i, mask in enumerate(masks)}
     contributions = pd.DataFrame(0.0, index=X.index, columns=list(pillars))
     for j, pillar in enumerate(active):

@@ -112,7 +112,8 @@ class RegimeModel:
         models = self.artifact["bootstrap"]
         if not models:
             return None
-        draws = np.column_stack([m.predict_proba(X)[:, 1] for m in models])
+        values = X[self.feature_names].to_numpy()  # the refits were fitted on arrays
+        draws = np.column_stack([m.predict_proba(values)[:, 1] for m in models])
         tail = (1.0 - self.config.model.interval) / 2.0
         return pd.DataFrame(
             {

@@ -64,6 +64,7 @@ class PointInTimePanel:
             for name, group in known.groupby("series", sort=True)
         }
         self._cache: dict[tuple[str, str], pd.Series] = {}
+        self._newest_rows: dict[str, pd.DataFrame] = {}
 
     @property
     def series_ids(self) -> list[str]:
@@ -88,10 +89,11 @@ class PointInTimePanel:
 
     def _newest(self, series: str) -> pd.DataFrame:
         """Rows that were the newest observation (latest vintage) when they became known."""
-        rows = self.rows(series)
-        dates = rows["date"].to_numpy()
-        newest = dates >= np.maximum.accumulate(dates)
-        return rows.loc[newest]
+        if series not in self._newest_rows:
+            rows = self.rows(series)
+            dates = rows["date"].to_numpy()
+            self._newest_rows[series] = rows.loc[dates >= np.maximum.accumulate(dates)]
+        return self._newest_rows[series]
 
     def _on_calendar(self, values: pd.Series) -> pd.Series:
         """Put values indexed by known_at on the calendar, carrying the last one forward."""
