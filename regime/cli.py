@@ -93,15 +93,22 @@ def _context(args: argparse.Namespace, base: Path, config_cache: str | None):
     return LoadContext(base_dir=base, cache_dir=cache_dir, offline=args.offline)
 
 
-def _cmd_train(args: argparse.Namespace) -> int:
+def _load_config(path: Path):
+    """Read the config; print the synthetic-data banner (stderr) when it uses the sample."""
     from regime.config import load_config
     from regime.scorecard import SYNTHETIC_BANNER
-    from regime.training import train_config
 
-    path = Path(args.config)
     config = load_config(path)
     if config.synthetic:
         print(SYNTHETIC_BANNER, file=sys.stderr)
+    return config
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from regime.training import train_config
+
+    path = Path(args.config)
+    config = _load_config(path)
     result = train_config(
         config,
         path.parent,
@@ -144,7 +151,6 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
-    from regime.config import load_config
     from regime.dataset import load_dataset
     from regime.evaluation import walk_forward
     from regime.labels import make_labels
@@ -152,7 +158,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     from regime.training import training_rows
 
     path = Path(args.config)
-    config = load_config(path)
+    config = _load_config(path)
     dataset = load_dataset(config, _context(args, path.parent, config.data.cache_dir))
     X, y = training_rows(
         dataset.features, make_labels(dataset.panel, config.target), config.training
@@ -179,11 +185,10 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
-    from regime.config import load_config
     from regime.data.check import check_sources, pull_sources
 
     path = Path(args.config)
-    config = load_config(path)
+    config = _load_config(path)
     context = _context(args, path.parent, config.data.cache_dir)
     if args.data_command == "pull":
         print(pull_sources(config, context))

@@ -23,7 +23,7 @@ class WalkForwardResult:
     """Out-of-sample predictions and their metrics."""
 
     predictions: pd.DataFrame  # columns: probability, label, climatology, fold
-    metrics: dict[str, float]
+    metrics: dict[str, float | int | str]
     calibration: pd.DataFrame  # by probability decile: mean predicted, observed rate, rows
 
 
@@ -70,7 +70,7 @@ def walk_forward(
     )
 
 
-def score_predictions(predictions: pd.DataFrame) -> dict[str, float]:
+def score_predictions(predictions: pd.DataFrame) -> dict[str, float | int | str]:
     """AUC, Brier (and its skill over the training base rate), log loss, base rate."""
     y = predictions["label"].to_numpy()
     p = predictions["probability"].to_numpy()
@@ -79,10 +79,10 @@ def score_predictions(predictions: pd.DataFrame) -> dict[str, float]:
     brier_clim = brier_score_loss(y, clim)
     auc = roc_auc_score(y, p) if len(np.unique(y)) == 2 else float("nan")
     return {
-        "oos_rows": float(len(y)),
+        "oos_rows": len(y),
         "oos_start": predictions.index[0].strftime("%Y-%m-%d"),
         "oos_end": predictions.index[-1].strftime("%Y-%m-%d"),
-        "folds": float(predictions["fold"].nunique()),
+        "folds": int(predictions["fold"].nunique()),
         "auc": float(auc),
         "brier": float(brier),
         "brier_climatology": float(brier_clim),

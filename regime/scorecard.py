@@ -233,7 +233,7 @@ class Scorecard:
         return "\n".join(lines)
 
 
-SYNTHETIC_BANNER = "*** SYNTHETIC DATA: scored on the bundled simulated sample, not on markets ***"
+SYNTHETIC_BANNER = "*** SYNTHETIC DATA: the bundled simulated sample, not market data ***"
 
 
 def _fmt(value: float | None) -> str:

@@ -1,0 +1,85 @@
+"""Training: purged walk-forward, estimator choices, the bootstrap interval."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.dummy import DummyClassifier
+
+from regime.config import EvaluationConfig, parse_config
+from regime.data._base import LoadContext
+from regime.evaluation import walk_forward
+from regime.scoring import load_model
+from regime.training import block_bootstrap_indices, train_config
+
+SEEN: list[pd.Timestamp] = []
+
+
+class RecordingClassifier(DummyClassifier):
+    """Predicts the prior; remembers the last training date of each fit."""
+
+    def fit(self, X, y, sample_weight=None):
+        SEEN.append(X.index[-1])
+        return super().fit(X, y, sample_weight)
+
+
+def test_walk_forward_purges_the_horizon_before_each_test_block():
+    index = pd.bdate_range("2010-01-01", periods=700)
+    X = pd.DataFrame({"a": np.arange(700.0)}, index=index)
+    y = pd.Series(np.arange(700) % 2, index=index)
+    SEEN.clear()
+    result = walk_forward(
+        RecordingClassifier(strategy="prior"),
+        X,
+        y,
+        EvaluationConfig(min_train_days=200, step_days=100),
+        horizon_days=30,
+    )
+    starts = result.predictions.groupby("fold").apply(lambda g: g.index[0])
+    assert len(SEEN) == len(starts) == 5
+    for last_train, test_start in zip(SEEN, starts, strict=True):
+        gap = index.get_loc(test_start) - index.get_loc(last_train)
+        assert gap == 31  # 30 purged rows between the last training row and the test block
+    # Out-of-sample predictions never come from a model that saw them.
+    assert result.predictions.index[0] == index[230]
+    assert result.metrics["oos_rows"] == 470
+
+
+def test_block_bootstrap_indices_are_blocks_of_consecutive_rows():
+    idx = block_bootstrap_indices(100, 10, np.random.default_rng(0))
+    assert len(idx) == 100 and idx.min() >= 0 and idx.max() < 100
+    blocks = idx.reshape(10, 10)
+    assert (np.diff(blocks, axis=1) == 1).all()
+
+
+@pytest.mark.parametrize(
+    ("estimator", "calibration"), [("gradient_boosting", "isotonic"), ("logistic", "sigmoid")]
+)
+def test_other_estimators_train_and_score(tmp_path: Path, estimator: str, calibration: str):
+    config = parse_config(
+        f"""
+name: alt_{estimator}
+data: {{sources: [{{kind: sample, seed: 3, start: 2012-01-02, end: 2018-12-31}}]}}
+target: {{small: SMALL_TR, large: LARGE_TR, horizon_days: 42}}
+features:
+  - builder: earnings_revisions.breadth_spread
+  - builder: rate_expectations.cuts_delivered
+  - builder: valuations.relative_pe
+    params: {{window_days: 504, min_days: 126}}
+model: {{estimator: {estimator}, calibration: {calibration}, bootstrap: 2,
+         params: {{}}}}
+evaluation: {{min_train_days: 504, step_days: 252}}
+""",
+        "alt.yaml",
+    )
+    result = train_config(config, Path("."), tmp_path, LoadContext())
+    assert 0.0 <= result.card["metrics"]["auc"] <= 1.0
+    card = load_model(result.artifact_path).score("2018-06-01")
+    assert 0.0 <= card.probability <= 1.0
+    total = card.baseline + sum(card.contributions.values())
+    assert total == pytest.approx(card.probability, abs=1e-9)
+    assert card.interval is not None and card.interval[0] <= card.interval[1]
+    assert card.contributions["flows"] == 0.0  # no flows features in this config
