@@ -44,7 +44,7 @@ from regime.exceptions import ConfigError, DataError, DataFormatError
 __all__ = ["MISSING_TOKENS", "CsvSource"]
 
 #: Cell contents (compared case-insensitively, after trimming) meaning "no value".
-MISSING_TOKENS: frozenset[str] = frozenset({"", "na", "n/a", "#n/a", "-", "nan"})
+MISSING_TOKENS: frozenset[str] = frozenset({"", "na", "n/a", "#n/a", "-", "nan", "."})
 
 _LONG_SERIES = "series"
 _LONG_VALUE = "value"
