@@ -151,20 +151,11 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
-    from regime.dataset import load_dataset
-    from regime.evaluation import walk_forward
-    from regime.labels import make_labels
-    from regime.model import make_estimator
-    from regime.training import training_rows
+    from regime.training import backtest
 
     path = Path(args.config)
     config = _load_config(path)
-    dataset = load_dataset(config, _context(args, path.parent, config.data.cache_dir))
-    X, y = training_rows(
-        dataset.features, make_labels(dataset.panel, config.target), config.training
-    )
-    horizon = config.target.horizon_days
-    result = walk_forward(make_estimator(config.model, horizon), X, y, config.evaluation, horizon)
+    result = backtest(config, _context(args, path.parent, config.data.cache_dir))
     if args.json:
         print(
             json.dumps(

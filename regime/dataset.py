@@ -24,15 +24,11 @@ class FeatureSet:
     @classmethod
     def from_config(cls, config: Config) -> FeatureSet:
         """Instantiate every builder named in ``config.features``."""
-        return cls(
-            tuple(
-                (
-                    get_builder(spec.builder).model_validate(spec.params),
-                    spec.pillar or get_builder(spec.builder).pillar,
-                )
-                for spec in config.features
-            )
-        )
+        builders = []
+        for spec in config.features:
+            builder = get_builder(spec.builder)
+            builders.append((builder.model_validate(spec.params), spec.pillar or builder.pillar))
+        return cls(tuple(builders))
 
     @property
     def input_series(self) -> list[str]:

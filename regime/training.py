@@ -145,7 +145,24 @@ def model_card_markdown(card: dict[str, Any]) -> str:
     lines += [f"- {s}: `{h[:16]}`" for s, h in card["fingerprints"].items()]
     lines += ["", "## Library versions", ""]
     lines += [f"- {k}: {v}" for k, v in card["versions"].items()]
-    return "\n".join(line for line in lines) + "\n"
+    return "\n".join(lines) + "\n"
+
+
+def prepare_training(
+    config: Config, context: LoadContext
+) -> tuple[Dataset, pd.DataFrame, pd.Series]:
+    """Load the data and return the dataset with its training features and labels."""
+    dataset = load_dataset(config, context)
+    labels = make_labels(dataset.panel, config.target)
+    X, y = training_rows(dataset.features, labels, config.training)
+    return dataset, X, y
+
+
+def backtest(config: Config, context: LoadContext) -> WalkForwardResult:
+    """The walk-forward evaluation of ``config`` alone (nothing is saved)."""
+    _, X, y = prepare_training(config, context)
+    horizon = config.target.horizon_days
+    return walk_forward(make_estimator(config.model, horizon), X, y, config.evaluation, horizon)
 
 
 def train_config(
@@ -156,9 +173,7 @@ def train_config(
 ) -> TrainResult:
     """Run the whole training job for ``config`` and write ``models_dir/NAME.joblib``."""
     context = context or LoadContext(base_dir=config_dir)
-    dataset: Dataset = load_dataset(config, context)
-    labels = make_labels(dataset.panel, config.target)
-    X, y = training_rows(dataset.features, labels, config.training)
+    dataset, X, y = prepare_training(config, context)
     horizon = config.target.horizon_days
     estimator = make_estimator(config.model, horizon)
     logger.info("walk-forward on %d rows", len(X))
