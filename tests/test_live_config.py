@@ -1,0 +1,95 @@
+"""configs/smallcap_us.yaml is coherent: with files in each source's real format and a
+FRED-format server, `regime data check` finds every series the config needs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from fred_server import LATEST, FakeSeries, FredTestServer, Row
+
+from regime.config import load_config
+from regime.dataset import FeatureSet
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+FRED_IDS = ["DFF", "DGS2", "DGS10", "BAA10Y", "T10Y2Y", "ICSA", "UMCSENT"]
+
+
+def test_live_config_names_the_issue_series_and_parses():
+    config = load_config(ROOT / "configs" / "smallcap_us.yaml")
+    fred = next(s for s in config.data.sources if s.kind == "fred")
+    assert set(FRED_IDS) <= set(fred.series) and fred.vintages
+    assert {s.kind for s in config.data.sources} == {"fred", "french", "cftc", "csv"}
+    assert not config.synthetic
+    assert {"RTY_LEV_NET_OI", "DFF", "DGS2"} <= set(FeatureSet.from_config(config).input_series)
+
+
+def _fred_series(series_id: str) -> FakeSeries:
+    rows = [
+        Row("2024-06-03", "4.1", "2024-06-04", "2024-06-10"),
+        Row("2024-06-03", "4.2", "2024-06-11", LATEST),
+        Row("2024-06-04", "4.3", "2024-06-05", LATEST),
+    ]
+    return FakeSeries(series_id, rows, frequency="Daily", frequency_short="D")
+
+
+def test_data_check_on_the_live_config_with_real_format_files(tmp_path: Path):
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    shutil.copy(ROOT / "configs" / "smallcap_us.yaml", configs)
+    data = tmp_path / "data"
+    for folder in ("french", "cftc", "vendor"):
+        (data / folder).mkdir(parents=True)
+    with zipfile.ZipFile(data / "french" / "Portfolios_Formed_on_ME_daily_CSV.zip", "w") as z:
+        z.write(
+            FIXTURES / "french" / "Portfolios_Formed_on_ME_Daily_VW_excel.csv",
+            "Portfolios_Formed_on_ME_daily.csv",
+        )
+    shutil.copy(FIXTURES / "cftc" / "FinFutYY_2024_trimmed.txt", data / "cftc" / "FinFutYY.txt")
+    for name in ("etf_flows.csv", "forward_pe.csv", "revisions.csv"):
+        shutil.copy(ROOT / "configs" / "templates" / name, data / "vendor" / name)
+
+    key = "live-config-test-key"
+    with FredTestServer(
+        [_fred_series(s) for s in FRED_IDS], api_keys={key}, today="2024-07-01"
+    ) as server:
+        env = {**os.environ, "FRED_API_KEY": key, "REGIME_FRED_API_ROOT": server.root_url}
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "regime.cli",
+                "data",
+                "check",
+                "--config",
+                "configs/smallcap_us.yaml",
+                "--cache-dir",
+                str(tmp_path / "cache"),
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 0, proc.stderr
+    needed = [
+        "SMALL_TR",
+        "LARGE_TR",
+        "RTY_LEV_NET_OI",
+        "SMALL_ETF_FLOW",
+        "LARGE_ETF_AUM",
+        "SMALL_FWD_PE",
+        "LARGE_REV_BREADTH",
+        *FRED_IDS,
+    ]
+    table = proc.stdout
+    for series in needed:
+        assert series in table, series
+    assert "fred" in table and "french" in table and "cftc" in table
+    assert key not in proc.stdout + proc.stderr
