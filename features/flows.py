@@ -20,7 +20,9 @@ class RelativeFlow(FeatureBuilder):
     share of the gross flow over the trend window: near 1 when one day drives
     the signal), ``vs_ytd_pace`` (trend minus the year-to-date pace over the
     same number of days, or the trailing year's pace in the first weeks of a
-    year: positive when flows turn against a negative tide).
+    year: positive when flows turn against a negative tide). Days on which the
+    newest flow is more than ``max_age_days`` calendar days old are missing,
+    not zero.
     """
 
     name: ClassVar[str] = "flows.relative_flow"
@@ -37,11 +39,13 @@ class RelativeFlow(FeatureBuilder):
     large_flow: str = "LARGE_ETF_FLOW"
     large_assets: str = "LARGE_ETF_AUM"
     trend_days: int = Field(20, ge=2, le=260)
+    max_age_days: int = Field(7, ge=1)
 
     def build(self, panel: PointInTimePanel) -> pd.DataFrame:
         """Flow features on the panel calendar."""
-        small = panel.events(self.small_flow) / panel.latest(self.small_assets)
-        large = panel.events(self.large_flow) / panel.latest(self.large_assets)
+        age = self.max_age_days
+        small = panel.events(self.small_flow, age) / panel.latest(self.small_assets)
+        large = panel.events(self.large_flow, age) / panel.latest(self.large_assets)
         daily = 100.0 * (small - large)
         n = self.trend_days
         trend = daily.rolling(n, min_periods=n).sum()

@@ -130,15 +130,24 @@ def caveats_for(
         )
     missing = [name for name, value in features.items() if pd.isna(value)]
     if missing:
-        notes.append(f"no data yet for {', '.join(missing)}: set to the training median")
+        notes.append(f"no current data for {', '.join(missing)}: set to the training median")
     if config.stale_data:
-        for series, status in freshness.items():
-            if status.stale:
-                age = "never observed" if status.age_days is None else f"{status.age_days} days old"
-                notes.append(f"{series} is stale: last observation {status.last_known} ({age})")
+        stale = [(series, status) for series, status in freshness.items() if status.stale]
+        if len(stale) > 3:
+            listed = ", ".join(f"{series} ({_age(status)})" for series, status in stale)
+            notes.append(f"{len(stale)} series are stale: {listed}")
+        else:
+            notes.extend(
+                f"{series} is stale: last observation {status.last_known} ({_age(status)})"
+                for series, status in stale
+            )
     if synthetic:
         notes.append("synthetic data: the bundled simulated sample, not a market view")
     return notes
+
+
+def _age(status: SeriesFreshness) -> str:
+    return "never observed" if status.age_days is None else f"{status.age_days} days old"
 
 
 @dataclass(frozen=True)

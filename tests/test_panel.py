@@ -92,3 +92,14 @@ def test_validate_rejects_values_known_before_their_date():
     obs = _obs("X", ["2024-01-31"], [1.0], ["2024-01-30"])
     with pytest.raises(DataFormatError, match="'X' value dated 2024-01-31 is known at 2024-01-30"):
         validate_observations(obs, "vendor.csv")
+
+
+def test_events_of_a_stopped_feed_are_missing_not_zero():
+    dates = pd.bdate_range("2024-01-01", periods=10)
+    obs = make_observations("F", dates, np.ones(10), dates)
+    panel = PointInTimePanel(obs, end="2024-01-31")
+    assert panel.events("F")["2024-01-31"] == 0.0
+    limited = panel.events("F", max_age_days=7)
+    assert limited["2024-01-19"] == 0.0  # 7 days after the last flow (Jan 12)
+    assert np.isnan(limited["2024-01-22"])  # 10 days: the feed stopped
+    assert limited["2024-01-12"] == 1.0

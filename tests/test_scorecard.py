@@ -132,3 +132,12 @@ def test_caveats():
 def test_stance_config_rejects_inverted_thresholds():
     with pytest.raises(ValueError, match="underweight_below"):
         StanceConfig(overweight_above=0.4, underweight_below=0.6)
+
+
+def test_many_stale_series_make_one_caveat():
+    fresh = {f"S{i}": SeriesFreshness("2024-01-02", 40 + i, True) for i in range(5)}
+    notes = caveats_for(pd.Series(dtype=float), None, fresh, CaveatsConfig(), synthetic=False)
+    assert notes == [
+        "5 series are stale: S0 (40 days old), S1 (41 days old), S2 (42 days old), "
+        "S3 (43 days old), S4 (44 days old)"
+    ]

@@ -127,14 +127,16 @@ class PointInTimePanel:
             )
         return self._cache[key]
 
-    def events(self, series: str) -> pd.Series:
+    def events(self, series: str, max_age_days: int | None = None) -> pd.Series:
         """Daily sum of first-release values that became known that day.
 
         For flow-like series (fund flows): days with nothing new are 0, days
         before the first release are NaN. A value released on a weekend counts
-        on the next calendar day.
+        on the next calendar day. With ``max_age_days``, days on which the
+        newest known observation is older than that are NaN too: a feed that
+        stopped is missing data, not zero flows.
         """
-        key = (series, "events")
+        key = (series, f"events:{max_age_days}")
         if key not in self._cache:
             rows = self.rows(series)
             first = rows.sort_values("known_at", kind="stable").drop_duplicates("date")
@@ -147,6 +149,9 @@ class PointInTimePanel:
                 out[: int(sums.index.min())] = np.nan
             else:
                 out[:] = np.nan
+            if max_age_days is not None:
+                age = self.calendar.to_numpy() - self.latest_date(series).to_numpy()
+                out[age > np.timedelta64(max_age_days, "D")] = np.nan
             self._cache[key] = pd.Series(out, index=self.calendar, name=series)
         return self._cache[key]
 
