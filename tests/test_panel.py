@@ -103,3 +103,19 @@ def test_events_of_a_stopped_feed_are_missing_not_zero():
     assert limited["2024-01-19"] == 0.0  # 7 days after the last flow (Jan 12)
     assert np.isnan(limited["2024-01-22"])  # 10 days: the feed stopped
     assert limited["2024-01-12"] == 1.0
+
+
+def test_as_of_takes_one_value_per_date_the_latest_vintage_known_that_day():
+    obs = _obs(
+        "X",
+        ["2024-01-31", "2024-01-31", "2024-02-29", "2024-01-31"],
+        [1.0, 1.5, 2.0, 1.7],
+        ["2024-02-05", "2024-02-12", "2024-03-06", "2024-03-20"],
+    )
+    panel = PointInTimePanel(obs)
+    assert panel.as_of("X", "2024-02-01").empty
+    assert panel.as_of("X", "2024-02-12").to_dict() == {pd.Timestamp("2024-01-31"): 1.5}
+    march = panel.as_of("X", "2024-03-10")
+    assert list(march.index) == [pd.Timestamp("2024-01-31"), pd.Timestamp("2024-02-29")]
+    assert list(march) == [1.5, 2.0]
+    assert panel.as_of("X", "2024-03-20")["2024-01-31"] == 1.7

@@ -87,6 +87,19 @@ class PointInTimePanel:
                 f"series {series!r} is in no data source known by {self.end:%Y-%m-%d}{hint}"
             ) from None
 
+    def as_of(self, series: str, day: pd.Timestamp | str) -> pd.Series:
+        """The series as it stood on ``day``: one value per observation date.
+
+        Each date carries its latest vintage known by ``day``; dates first
+        published after ``day`` are absent. Indexed by observation date.
+        """
+        rows = self.rows(series)
+        known = rows.loc[rows["known_at"] <= pd.Timestamp(day)]
+        latest = known.drop_duplicates("date", keep="last").sort_values("date")
+        return pd.Series(
+            latest["value"].to_numpy(), index=pd.DatetimeIndex(latest["date"]), name=series
+        )
+
     def _newest(self, series: str) -> pd.DataFrame:
         """Rows that were the newest observation (latest vintage) when they became known."""
         if series not in self._newest_rows:
