@@ -156,13 +156,8 @@ def simulate_sample(seed: int, start: str | date, end: str | date) -> pd.DataFra
     events = (rng.random(n) < 0.01) * rng.choice([-1.0, 1.0], n) * rng.uniform(0.01, 0.03, n)
     small_rate = 0.0004 * regime + 0.006 * rel_20 + _student_t(rng, 3.0, n) * 0.0015 + events
     large_rate = 0.0002 + _student_t(rng, 3.0, n) * 0.001
-    small_aum = np.empty(n)
-    large_aum = np.empty(n)
-    s_aum, l_aum = 30e9, 100e9
-    for i in range(n):
-        s_aum = s_aum * (1.0 + small_ret[i]) * (1.0 + small_rate[i])
-        l_aum = l_aum * (1.0 + large_ret[i]) * (1.0 + large_rate[i])
-        small_aum[i], large_aum[i] = s_aum, l_aum
+    small_aum = 30e9 * np.cumprod((1.0 + small_ret) * (1.0 + small_rate))
+    large_aum = 100e9 * np.cumprod((1.0 + large_ret) * (1.0 + large_rate))
     small_flow = small_aum * small_rate / (1.0 + small_rate)
     large_flow = large_aum * large_rate / (1.0 + large_rate)
 
