@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from fred_server import LATEST, FakeSeries, FredTestServer, Row
+from short_configs import SHORT_MODEL, SHORT_TARGET_AND_FEATURES
 
 SENTINEL = "SENTINEL-KEY-9f8e7d6c5b4a"
 
@@ -39,7 +40,8 @@ def _baa_series() -> FakeSeries:
     )
 
 
-CONFIG = """
+CONFIG = (
+    """
 name: live_small
 data:
   sources:
@@ -50,22 +52,15 @@ data:
       start: "2012-01-01"
       backoff_seconds: 0.01
       max_retries: 1
-target: {small: SMALL_TR, large: LARGE_TR, horizon_days: 42}
-features:
-  - builder: flows.relative_flow
-  - builder: valuations.relative_pe
-    params: {window_days: 504, min_days: 126}
-  - builder: positioning.net_spec_z
-    params: {window_days: 252, min_days: 63}
-  - builder: rate_expectations.cuts_priced
-  - builder: rate_expectations.cuts_delivered
-  - builder: earnings_revisions.breadth_spread
+"""
+    + SHORT_TARGET_AND_FEATURES
+    + """\
   - builder: macro.series_change
     pillar: credit
     params: {series: BAA10Y, window_days: 252, min_days: 63}
-model: {bootstrap: 3}
-evaluation: {min_train_days: 504, step_days: 252}
 """
+    + SHORT_MODEL
+)
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from short_configs import SHORT_MODEL, SHORT_TARGET_AND_FEATURES
 
 from regime.config import parse_config
 from regime.data._base import LoadContext
@@ -18,24 +19,16 @@ from regime.dataset import FeatureSet
 from regime.scoring import load_model
 from regime.training import train_config
 
-CONFIG = """
+CONFIG = (
+    """
 name: pit
 data:
   sources:
     - {kind: sample, seed: 11, start: 2010-01-04, end: 2016-12-30}
-target: {small: SMALL_TR, large: LARGE_TR, horizon_days: 42}
-features:
-  - builder: flows.relative_flow
-  - builder: valuations.relative_pe
-    params: {window_days: 504, min_days: 126}
-  - builder: positioning.net_spec_z
-    params: {window_days: 252, min_days: 63}
-  - builder: rate_expectations.cuts_priced
-  - builder: rate_expectations.cuts_delivered
-  - builder: earnings_revisions.breadth_spread
-model: {bootstrap: 3}
-evaluation: {min_train_days: 504, step_days: 252}
 """
+    + SHORT_TARGET_AND_FEATURES
+    + SHORT_MODEL
+)
 
 DAYS = pd.bdate_range("2012-06-01", "2016-12-30")
 
