@@ -82,15 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _context(args: argparse.Namespace, base: Path, config_cache: str | None):
     """Load context: paths relative to ``base`` (the config's directory), the cache dir."""
     from regime.data._base import LoadContext
-    from regime.data.cache import default_cache_dir
 
-    if args.cache_dir:
-        cache_dir = Path(args.cache_dir).expanduser()
-    elif config_cache:
-        cache_dir = LoadContext(base_dir=base).resolve(config_cache)
-    else:
-        cache_dir = default_cache_dir()
-    return LoadContext(base_dir=base, cache_dir=cache_dir, offline=args.offline)
+    return LoadContext.for_config(base, config_cache, args.cache_dir, args.offline)
 
 
 def _load_config(path: Path):

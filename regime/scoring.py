@@ -44,7 +44,9 @@ class RegimeModel:
         self.pillar_of: dict[str, str] = dict(artifact["pillar_of"])
         self.pillars: list[str] = list(artifact["pillars"])
         self.neutral = pd.Series(artifact["neutral"], dtype="float64")[self.feature_names]
-        self._context = context or LoadContext(base_dir=Path(artifact["config_dir"]))
+        self._context = context or LoadContext.for_config(
+            Path(artifact["config_dir"]), self.config.data.cache_dir
+        )
         self._observations: pd.DataFrame | None = None
         self._datasets: dict[pd.Timestamp | None, Dataset] = {}
 

@@ -172,7 +172,7 @@ def train_config(
     context: LoadContext | None = None,
 ) -> TrainResult:
     """Run the whole training job for ``config`` and write ``models_dir/NAME.joblib``."""
-    context = context or LoadContext(base_dir=config_dir)
+    context = context or LoadContext.for_config(config_dir, config.data.cache_dir)
     dataset, X, y = prepare_training(config, context)
     horizon = config.target.horizon_days
     estimator = make_estimator(config.model, horizon)

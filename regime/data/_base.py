@@ -32,6 +32,27 @@ class LoadContext:
     today: pd.Timestamp = field(default_factory=lambda: pd.Timestamp.today().normalize())
     offline: bool = False
 
+    @classmethod
+    def for_config(
+        cls,
+        base_dir: Path,
+        config_cache_dir: str | None = None,
+        cache_dir: str | Path | None = None,
+        offline: bool = False,
+    ) -> LoadContext:
+        """The context of a run: ``cache_dir`` (e.g. ``--cache-dir``) wins over the
+        config's ``data.cache_dir`` (relative to ``base_dir``), which wins over
+        :func:`regime.data.cache.default_cache_dir`."""
+        from regime.data.cache import default_cache_dir
+
+        if cache_dir:
+            resolved = Path(cache_dir).expanduser()
+        elif config_cache_dir:
+            resolved = cls(base_dir=base_dir).resolve(config_cache_dir)
+        else:
+            resolved = default_cache_dir()
+        return cls(base_dir=base_dir, cache_dir=resolved, offline=offline)
+
     def resolve(self, path: str | Path) -> Path:
         """Resolve a config path against ``base_dir`` (``~`` expanded)."""
         candidate = Path(path).expanduser()
