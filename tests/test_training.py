@@ -83,3 +83,29 @@ evaluation: {{min_train_days: 504, step_days: 252}}
     assert total == pytest.approx(card.probability, abs=1e-9)
     assert card.interval is not None and card.interval[0] <= card.interval[1]
     assert card.contributions["flows"] == 0.0  # no flows features in this config
+
+
+def test_plot_history_draws_probability_interval_and_thresholds(tmp_path: Path):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    config = parse_config(
+        """
+name: plot
+data: {sources: [{kind: sample, seed: 2, start: 2014-01-02, end: 2018-12-31}]}
+target: {small: SMALL_TR, large: LARGE_TR, horizon_days: 42}
+features:
+  - builder: earnings_revisions.breadth_spread
+  - builder: rate_expectations.cuts_delivered
+model: {bootstrap: 3}
+evaluation: {min_train_days: 252, step_days: 252}
+""",
+        "plot.yaml",
+    )
+    path = train_config(config, Path("."), tmp_path, LoadContext()).artifact_path
+    ax = load_model(path).plot_history("2018-01-02", "2018-06-29")
+    line = ax.get_lines()[0]
+    assert len(line.get_xdata()) == len(pd.bdate_range("2018-01-02", "2018-06-29"))
+    assert len(ax.collections) == 1  # the interval band
+    assert len(ax.get_lines()) == 3  # probability and the two stance thresholds
+    ax.figure.savefig(tmp_path / "history.png")
+    assert (tmp_path / "history.png").stat().st_size > 1000
