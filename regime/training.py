@@ -91,7 +91,9 @@ def model_card_markdown(card: dict[str, Any]) -> str:
     lines = [
         f"# Model card: {card['name']}",
         "",
-        "Synthetic data: trained on the bundled simulated sample." if card["synthetic"] else "",
+        "**Synthetic data**: trained on the bundled simulated sample.\n"
+        if card["synthetic"]
+        else "Trained on the config's live sources.\n",
         f"- Trained at: {card['trained_at']}",
         "- Artifact SHA-256: {sha256}",
         f"- Estimator: {card['config']['model']['estimator']} "
