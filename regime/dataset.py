@@ -83,8 +83,13 @@ class Dataset:
     @property
     def used_series(self) -> list[str]:
         """The target legs, then every builder input."""
-        target = self.config.target
-        return list(dict.fromkeys([target.small, target.large, *self.feature_set.input_series]))
+        return required_series(self.config, self.feature_set)
+
+
+def required_series(config: Config, feature_set: FeatureSet | None = None) -> list[str]:
+    """The series a config needs: the target legs, then every builder input, once each."""
+    inputs = (feature_set or FeatureSet.from_config(config)).input_series
+    return list(dict.fromkeys([config.target.small, config.target.large, *inputs]))
 
 
 def series_fingerprints(observations: pd.DataFrame, series: list[str]) -> dict[str, str]:

@@ -19,10 +19,7 @@ def leg_returns(panel: PointInTimePanel, target: TargetConfig) -> pd.DataFrame:
     """
     legs = {}
     for role, series in (("small", target.small), ("large", target.large)):
-        rows = panel.rows(series)
-        values = rows.sort_values("known_at").drop_duplicates("date", keep="last")
-        leg = pd.Series(values["value"].to_numpy(), index=pd.DatetimeIndex(values["date"]))
-        leg = leg.sort_index()
+        leg = panel.as_of(series, panel.end)
         if target.kind == "price":
             if (leg <= 0).any():
                 raise DataError(f"target leg {series!r}: prices must be positive")

@@ -70,13 +70,18 @@ def run_cli(
     """Run ``python -m regime.cli ARGS`` and return the completed process (text mode)."""
     default_cwd = tmp_path_factory.mktemp("cwd")
 
-    def run(*args: str | Path, cwd: Path | None = None, timeout: float = 300):
+    def run(
+        *args: str | Path,
+        cwd: Path | None = None,
+        timeout: float = 300,
+        env: dict[str, str] | None = None,
+    ):
         return subprocess.run(
             [sys.executable, "-m", "regime.cli", *map(str, args)],
             capture_output=True,
             text=True,
             cwd=cwd or default_cwd,
-            env=cli_env,
+            env={**cli_env, **(env or {})},
             timeout=timeout,
         )
 

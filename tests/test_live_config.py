@@ -3,10 +3,7 @@ FRED-format server, `regime data check` finds every series the config needs."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -38,7 +35,7 @@ def _fred_series(series_id: str) -> FakeSeries:
     return FakeSeries(series_id, rows, frequency="Daily", frequency_short="D")
 
 
-def test_data_check_on_the_live_config_with_real_format_files(tmp_path: Path):
+def test_data_check_on_the_live_config_with_real_format_files(tmp_path: Path, run_cli):
     configs = tmp_path / "configs"
     configs.mkdir()
     shutil.copy(ROOT / "configs" / "smallcap_us.yaml", configs)
@@ -58,23 +55,16 @@ def test_data_check_on_the_live_config_with_real_format_files(tmp_path: Path):
     with FredTestServer(
         [_fred_series(s) for s in FRED_IDS], api_keys={key}, today="2024-07-01"
     ) as server:
-        env = {**os.environ, "FRED_API_KEY": key, "REGIME_FRED_API_ROOT": server.root_url}
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "regime.cli",
-                "data",
-                "check",
-                "--config",
-                "configs/smallcap_us.yaml",
-                "--cache-dir",
-                str(tmp_path / "cache"),
-            ],
+        env = {"FRED_API_KEY": key, "REGIME_FRED_API_ROOT": server.root_url}
+        proc = run_cli(
+            "data",
+            "check",
+            "--config",
+            "configs/smallcap_us.yaml",
+            "--cache-dir",
+            tmp_path / "cache",
             cwd=tmp_path,
             env=env,
-            capture_output=True,
-            text=True,
             timeout=120,
         )
     assert proc.returncode == 0, proc.stderr

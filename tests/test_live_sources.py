@@ -7,9 +7,6 @@ fingerprints), score offline, check the data table, and never leak the key.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -76,43 +73,41 @@ def workdir(tmp_path_factory) -> Path:
     return root
 
 
-def _run(args: list[str], workdir: Path, root_url: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "FRED_API_KEY": SENTINEL,
-        "REGIME_FRED_API_ROOT": root_url,
-        "XDG_CACHE_HOME": str(workdir / "xdg"),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "regime.cli", *args, "--cache-dir", str(workdir / "cache")],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+@pytest.fixture
+def run(run_cli):
+    """``regime ARGS --cache-dir WORKDIR/cache`` with the sentinel key and a FRED root."""
+
+    def _run(args: list[str], workdir: Path, root_url: str):
+        env = {
+            "FRED_API_KEY": SENTINEL,
+            "REGIME_FRED_API_ROOT": root_url,
+            "XDG_CACHE_HOME": str(workdir / "xdg"),
+        }
+        return run_cli(*args, "--cache-dir", workdir / "cache", cwd=workdir, env=env)
+
+    return _run
 
 
 def _fingerprints(models: Path) -> dict[str, str]:
     return json.loads((models / "live_small.card.json").read_text())["fingerprints"]
 
 
-def test_pull_train_online_then_offline_same_fingerprints_and_no_key_leak(server, workdir):
+def test_pull_train_online_then_offline_same_fingerprints_and_no_key_leak(server, workdir, run):
     outputs = []
-    pull = _run(["data", "pull", "--config", "live.yaml"], workdir, server.root_url)
+    pull = run(["data", "pull", "--config", "live.yaml"], workdir, server.root_url)
     outputs.append(pull)
     assert pull.returncode == 0, pull.stderr
     assert "fred" in pull.stdout
     assert list((workdir / "cache").rglob("BAA10Y*"))
 
-    online = _run(
+    online = run(
         ["train", "--config", "live.yaml", "--models-dir", "m_online"], workdir, server.root_url
     )
     outputs.append(online)
     assert online.returncode == 0, online.stderr
     requests_before = len(server.requests)
 
-    offline = _run(
+    offline = run(
         ["train", "--config", "live.yaml", "--models-dir", "m_offline", "--offline"],
         workdir,
         server.root_url,
@@ -123,7 +118,7 @@ def test_pull_train_online_then_offline_same_fingerprints_and_no_key_leak(server
     assert _fingerprints(workdir / "m_online") == _fingerprints(workdir / "m_offline")
     assert "BAA10Y" in _fingerprints(workdir / "m_offline")
 
-    score = _run(
+    score = run(
         ["score", "--model", "m_offline/live_small.joblib", "--json", "--offline"],
         workdir,
         server.root_url,
@@ -135,7 +130,7 @@ def test_pull_train_online_then_offline_same_fingerprints_and_no_key_leak(server
     assert card["data"]["BAA10Y"]["last_known"] == "2019-12-30"  # known the next business day
     assert "credit" in card["pillars"]
 
-    check = _run(["data", "check", "--config", "live.yaml", "--offline"], workdir, server.root_url)
+    check = run(["data", "check", "--config", "live.yaml", "--offline"], workdir, server.root_url)
     outputs.append(check)
     assert check.returncode == 0, check.stderr
     assert "BAA10Y" in check.stdout and "SMALL_TR" in check.stdout
@@ -147,11 +142,11 @@ def test_pull_train_online_then_offline_same_fingerprints_and_no_key_leak(server
             assert SENTINEL.encode() not in path.read_bytes(), path
 
 
-def test_server_down_falls_back_to_the_cache(workdir, server):
+def test_server_down_falls_back_to_the_cache(workdir, server, run):
     # Needs the cache from the test above; a closed port stands for the network being down.
     if not list((workdir / "cache").rglob("BAA10Y*")):
         pytest.skip("cache not pulled")
-    down = _run(
+    down = run(
         ["train", "--config", "live.yaml", "--models-dir", "m_down"],
         workdir,
         "http://127.0.0.1:9/fred",
@@ -161,9 +156,9 @@ def test_server_down_falls_back_to_the_cache(workdir, server):
     assert "cache" in down.stderr.lower()
 
 
-def test_offline_without_cache_is_a_data_error(tmp_path):
+def test_offline_without_cache_is_a_data_error(tmp_path, run):
     (tmp_path / "live.yaml").write_text(CONFIG, encoding="utf-8")
-    proc = _run(
+    proc = run(
         ["data", "check", "--config", "live.yaml", "--offline"], tmp_path, "http://127.0.0.1:9/fred"
     )
     assert proc.returncode == 3, proc.stderr
@@ -171,13 +166,13 @@ def test_offline_without_cache_is_a_data_error(tmp_path):
     assert len([line for line in proc.stderr.splitlines() if line.startswith("error:")]) == 1
 
 
-def test_data_check_names_a_series_no_source_provides(tmp_path):
+def test_data_check_names_a_series_no_source_provides(tmp_path, run):
     text = CONFIG.replace(
         "- builder: rate_expectations.cuts_priced\n",
         "- builder: rate_expectations.cuts_priced\n    params: {two_year: DGS2X}\n",
     )
     (tmp_path / "x.yaml").write_text(text, encoding="utf-8")
     with FredTestServer([_baa_series()], api_keys={SENTINEL}, today="2020-01-31") as srv:
-        proc = _run(["data", "check", "--config", "x.yaml"], tmp_path, srv.root_url)
+        proc = run(["data", "check", "--config", "x.yaml"], tmp_path, srv.root_url)
     assert proc.returncode == 3, proc.stderr
     assert "DGS2X" in proc.stderr

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from regime.config import Config
 from regime.data._base import LoadContext
 from regime.data.observations import validate_observations
-from regime.dataset import FeatureSet
+from regime.dataset import required_series
 
 
 def pull_sources(config: Config, context: LoadContext) -> str:
     """Load every source online (remote ones refresh the cache); one line per source."""
-    online = LoadContext(context.base_dir, context.cache_dir, context.today, offline=False)
+    online = replace(context, offline=False)
     lines = []
     for source in config.data.sources:
         frame = validate_observations(source.load(online), source.label())
@@ -63,14 +65,10 @@ def check_sources(config: Config, context: LoadContext) -> tuple[str, list[str]]
     ]
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     present = set(table["series"]) if len(table) else set()
-    required = [
-        config.target.small,
-        config.target.large,
-        *FeatureSet.from_config(config).input_series,
-    ]
+    required = required_series(config)
     problems = [
         f"series {s!r} needed by the config is in no source; add a source that provides it"
-        for s in dict.fromkeys(required)
+        for s in required
         if s not in present
     ]
     if len(table):
