@@ -21,8 +21,8 @@ class RelativeFlow(FeatureBuilder):
     the signal), ``vs_ytd_pace`` (trend minus the year-to-date pace over the
     same number of days, or the trailing year's pace in the first weeks of a
     year: positive when flows turn against a negative tide). Days on which the
-    newest flow is more than ``max_age_days`` calendar days old are missing,
-    not zero.
+    newest flow is older than ``max_age_days`` calendar days (default: the
+    series' maximum age in the panel) are missing, not zero.
     """
 
     name: ClassVar[str] = "flows.relative_flow"
@@ -39,7 +39,7 @@ class RelativeFlow(FeatureBuilder):
     large_flow: str = "LARGE_ETF_FLOW"
     large_assets: str = "LARGE_ETF_AUM"
     trend_days: int = Field(20, ge=2, le=260)
-    max_age_days: int = Field(7, ge=1)
+    max_age_days: int | None = Field(None, ge=1)
 
     def build(self, panel: PointInTimePanel) -> pd.DataFrame:
         """Flow features on the panel calendar."""

@@ -37,6 +37,27 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _date(text: str):
+    """A ``YYYY-MM-DD`` argument as a ``datetime.date`` (argparse exits 2 otherwise)."""
+    from datetime import date
+
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _as_of(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--as-of",
+        type=_date,
+        help="knowledge cutoff YYYY-MM-DD: read only data known by then and labels whose "
+        "horizon ended by then (overrides training.as_of)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``regime`` command."""
     parser = _Parser(
@@ -49,17 +70,34 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="fit a model from a YAML config and write it to models/")
     train.add_argument("--config", required=True, help="YAML config, e.g. configs/demo.yaml")
     train.add_argument("--models-dir", default="models", help="where to write the artifact")
+    _as_of(train)
     _common(train)
 
     score = sub.add_parser("score", help="score a day and print the scorecard")
     score.add_argument("--model", required=True, help="model artifact, e.g. models/demo.joblib")
-    score.add_argument("--date", help="YYYY-MM-DD (default: the latest day the data allows)")
+    score.add_argument(
+        "--date",
+        type=_date,
+        help="YYYY-MM-DD (default: the newest trading day on which every input is fresh); "
+        "a weekend or holiday scores the trading day before",
+    )
     score.add_argument("--json", action="store_true", help="print one JSON object")
+    score.add_argument(
+        "--in-sample",
+        action="store_true",
+        help="score with the final model even where a walk-forward model existed (flagged)",
+    )
+    score.add_argument(
+        "--allow-stale",
+        action="store_true",
+        help="score a date after the newest data, every stale input imputed and named",
+    )
     _common(score)
 
     backtest = sub.add_parser("backtest", help="walk-forward out-of-sample evaluation of a config")
     backtest.add_argument("--config", required=True)
     backtest.add_argument("--json", action="store_true", help="print metrics as JSON")
+    _as_of(backtest)
     _common(backtest)
 
     data = sub.add_parser("data", help="pull or check a config's data sources")
@@ -98,10 +136,10 @@ def _load_config(path: Path):
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from regime.training import train_config
+    from regime.training import train_config, with_as_of
 
     path = Path(args.config)
-    config = _load_config(path)
+    config = with_as_of(_load_config(path), args.as_of)
     result = train_config(
         config,
         path.parent,
@@ -111,9 +149,18 @@ def _cmd_train(args: argparse.Namespace) -> int:
     m = result.card["metrics"]
     w = result.card["training_window"]
     print(
-        f"trained {config.name}: {w['rows']} rows {w['start']}..{w['end']}, "
-        f"positive share {w['positive_share']:.3f}"
+        f"trained {config.name} as of {result.card['as_of']}: {w['rows']} rows "
+        f"{w['start']}..{w['end']}, positive share {w['positive_share']:.3f}"
     )
+    print(f"  the window starts {w['start']} because {w['starts_because']}")
+    thin = {
+        name: c for name, c in result.card["feature_coverage"].items() if c["training_share"] < 0.5
+    }
+    for name, coverage in thin.items():
+        print(
+            f"  {name}: data from {coverage['first_date']}, "
+            f"{coverage['training_share']:.0%} of training rows (missing values imputed)"
+        )
     print(
         f"walk-forward out of sample {m['oos_start']}..{m['oos_end']} ({m['folds']:.0f} refits): "
         f"AUC {m['auc']:.3f}, Brier {m['brier']:.4f} vs climatology "
@@ -124,30 +171,23 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from regime.exceptions import ConfigError
     from regime.persistence import read_artifact
     from regime.scoring import RegimeModel
 
-    date = None
-    if args.date is not None:
-        import pandas as pd
-
-        try:
-            date = pd.Timestamp(args.date)
-        except ValueError:
-            raise ConfigError(f"--date {args.date!r} is not a date; use YYYY-MM-DD") from None
     artifact, card = read_artifact(args.model)
     context = _context(args, Path(artifact["config_dir"]), artifact["config"]["data"]["cache_dir"])
-    scorecard = RegimeModel(artifact, card, context).score(date)
+    scorecard = RegimeModel(artifact, card, context).score(
+        args.date, in_sample=args.in_sample, allow_stale=args.allow_stale
+    )
     print(scorecard.to_json() if args.json else scorecard.to_text())
     return 0
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
-    from regime.training import backtest
+    from regime.training import backtest, with_as_of
 
     path = Path(args.config)
-    config = _load_config(path)
+    config = with_as_of(_load_config(path), args.as_of)
     result = backtest(config, _context(args, path.parent, config.data.cache_dir))
     if args.json:
         print(

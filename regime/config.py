@@ -60,11 +60,32 @@ class ModelConfig(_Model):
     random_state: int = 0
 
 
+RequiredFeatures = Literal["each_started_pillar", "any", "all"]
+
+
 class TrainingConfig(_Model):
-    """The training window (inclusive dates; default: all labelled history)."""
+    """The knowledge cutoff, the first training day and which rows are trainable.
+
+    ``as_of`` is a knowledge cutoff: only observations known on or before it
+    are read, and a label is kept only if its whole horizon ended by then.
+    ``require_features`` says which rows are trainable: ``each_started_pillar``
+    (at least one feature of every pillar whose features have started by that
+    day), ``any`` (at least one feature) or ``all`` (every feature).
+    """
 
     start: date | None = None
-    end: date | None = None
+    as_of: date | None = None
+    require_features: RequiredFeatures = "each_started_pillar"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_end(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "end" in data:
+            raise ValueError(
+                "`training.end` is replaced by `training.as_of`, a knowledge cutoff: rows known "
+                "after it are ignored and labels must have ended by it; rename the key"
+            )
+        return data
 
 
 class EvaluationConfig(_Model):
@@ -73,6 +94,7 @@ class EvaluationConfig(_Model):
     min_train_days: int = Field(1260, ge=60)
     step_days: int = Field(252, ge=1)
     purge_days: int | None = Field(None, ge=0)
+    min_calibration_days: int = Field(252, ge=20)
 
 
 class StanceConfig(_Model):
@@ -122,6 +144,22 @@ class Config(_Model):
     evaluation: EvaluationConfig = EvaluationConfig()
     stance: StanceConfig = StanceConfig()
     caveats: CaveatsConfig = CaveatsConfig()
+
+    @model_validator(mode="after")
+    def _purge_covers_horizon(self) -> Config:
+        purge = self.evaluation.purge_days
+        if purge is not None and purge < self.target.horizon_days:
+            raise ValueError(
+                f"`evaluation.purge_days` ({purge}) must be at least `target.horizon_days` "
+                f"({self.target.horizon_days}), or training labels overlap the test period"
+            )
+        return self
+
+    @property
+    def purge_days(self) -> int:
+        """Rows dropped between a training window and the rows it predicts."""
+        purge = self.evaluation.purge_days
+        return self.target.horizon_days if purge is None else purge
 
     @property
     def synthetic(self) -> bool:

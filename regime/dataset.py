@@ -11,7 +11,7 @@ from features import CORE_PILLARS, FeatureBuilder, get_builder
 from regime.config import Config
 from regime.data._base import LoadContext
 from regime.data.panel import PointInTimePanel
-from regime.data.sources import load_observations
+from regime.data.sources import load_sources
 from regime.exceptions import ConfigError
 
 
@@ -85,6 +85,11 @@ class Dataset:
         """The target legs, then every builder input."""
         return required_series(self.config, self.feature_set)
 
+    @property
+    def max_age(self) -> dict[str, int]:
+        """Maximum age in days of every series the config uses (configured or inferred)."""
+        return self.panel.max_ages(self.used_series)
+
 
 def required_series(config: Config, feature_set: FeatureSet | None = None) -> list[str]:
     """The series a config needs: the target legs, then every builder input, once each."""
@@ -110,14 +115,19 @@ def load_dataset(
     context: LoadContext,
     end: pd.Timestamp | None = None,
     observations: pd.DataFrame | None = None,
+    max_age: dict[str, int] | None = None,
 ) -> Dataset:
     """Load the sources, check the builders' inputs, and build the features.
 
-    ``end`` caps the panel (rows known after it are ignored); default: the
-    last day the target legs are known (see :func:`default_as_of`).
+    ``end`` is the knowledge cutoff (rows known after it are ignored); default
+    ``training.as_of``, else the last day any needed series became known (and
+    not after ``context.today``). ``max_age`` fixes series' maximum ages (a
+    trained model passes its own); otherwise they come from the sources'
+    ``max_age_days`` or are inferred by the panel.
     """
+    configured: dict[str, int] = {}
     if observations is None:
-        observations = load_observations(list(config.data.sources), context)
+        observations, configured = load_sources(list(config.data.sources), context)
     feature_set = FeatureSet.from_config(config)
     available = sorted(observations["series"].unique())
     feature_set.check_inputs(available)
@@ -129,13 +139,18 @@ def load_dataset(
                 f"available: {', '.join(available)}"
             )
     if end is None:
-        end = default_as_of(observations, config)
-    panel = PointInTimePanel(observations, end=end)
+        end = default_cutoff(observations, config, context.today)
+    panel = PointInTimePanel(observations, end=end, max_age={**configured, **(max_age or {})})
     features, pillar_of = feature_set.compute(panel)
     return Dataset(config, observations, panel, feature_set, features, pillar_of)
 
 
-def default_as_of(observations: pd.DataFrame, config: Config) -> pd.Timestamp:
-    """The latest day the data allows: the last day both target legs are known."""
-    legs = observations.loc[observations["series"].isin([config.target.small, config.target.large])]
-    return pd.Timestamp(legs.groupby("series")["known_at"].max().min())
+def default_cutoff(observations: pd.DataFrame, config: Config, today: pd.Timestamp) -> pd.Timestamp:
+    """``training.as_of`` if set, else the last day any series the config needs became known.
+
+    Never after ``today``.
+    """
+    if config.training.as_of is not None:
+        return pd.Timestamp(config.training.as_of)
+    needed = observations.loc[observations["series"].isin(required_series(config))]
+    return min(pd.Timestamp(needed["known_at"].max()), pd.Timestamp(today))

@@ -1,72 +1,160 @@
 """Walk-forward evaluation: expanding window, purged, refit on a fixed step.
 
 Every probability it reports for a day comes from a model fitted only on rows
-whose labels were fully known before that day (the label of row t needs
-``horizon_days`` more days, so the last ``purge_days`` rows before each test
-block are dropped from its training set).
+whose labels were fully known before that day: the training rows of a block
+end ``purge_days`` rows before it, and no earlier than the last row whose
+label's whole horizon was known before the block's first day. Each fold's
+probabilities are recalibrated (when the config asks for it) on the earlier
+folds' out-of-sample predictions whose labels were known by then, never on
+rows the fold's model was fitted on. The fold models are kept: they score
+past days out of sample.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
+from regime.calibration import fit_recalibrator
 from regime.config import EvaluationConfig
+from regime.fitted import FittedModel, bootstrap_fits
 
 
 @dataclass(frozen=True)
 class WalkForwardResult:
-    """Out-of-sample predictions and their metrics."""
+    """Out-of-sample predictions, their metrics and the fold models that made them."""
 
-    predictions: pd.DataFrame  # columns: probability, label, climatology, fold
+    predictions: pd.DataFrame  # columns: probability, raw, label, climatology, fold
     metrics: dict[str, float | int | str]
     calibration: pd.DataFrame  # by probability decile: mean predicted, observed rate, rows
+    folds: list[FittedModel]
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """How each model of a run is fitted: the pipeline factory, calibration and bootstrap."""
+
+    make: Callable[[int | None], Any]  # seed -> unfitted pipeline
+    calibration: str = "none"
+    min_calibration_rows: int = 252
+    bootstrap: int = 0
+    block: int = 1
+    seed: int = 0
+
+
+def fit_model(
+    settings: FitSettings,
+    X: pd.DataFrame,
+    y: pd.Series,
+    label_known_at: pd.Series,
+    available_from: pd.Timestamp,
+    oos: pd.DataFrame,
+    fold: int | None,
+) -> FittedModel:
+    """Fit one model on all of ``X`` with its recalibrator and bootstrap refits.
+
+    ``oos`` holds earlier out-of-sample predictions (columns ``raw``,
+    ``label``) whose labels were known before ``available_from``; the
+    recalibrator is fitted on them alone.
+    """
+    estimator = clone(settings.make(None)).fit(X, y)
+    calibrator = fit_recalibrator(
+        settings.calibration,
+        oos["raw"].to_numpy(),
+        oos["label"].to_numpy(),
+        settings.min_calibration_rows,
+    )
+    seed = settings.seed + 1_000_003 * (0 if fold is None else fold + 1)
+    refits = bootstrap_fits(settings.make, X, y, settings.bootstrap, settings.block, seed)
+    return FittedModel(
+        estimator=estimator,
+        calibrator=calibrator,
+        bootstrap=refits,
+        neutral={k: float(v) for k, v in X.median().items()},
+        feature_names=list(X.columns),
+        trained_through=pd.Timestamp(X.index[-1]),
+        labels_known_through=pd.Timestamp(label_known_at.iloc[len(X) - 1]),
+        available_from=pd.Timestamp(available_from),
+        rows=len(X),
+        fold=fold,
+        calibrated_on=None if calibrator is None else (oos.index[0], oos.index[-1]),
+    )
+
+
+def fold_starts(n: int, config: EvaluationConfig, purge: int) -> range:
+    """Row positions at which the test blocks start."""
+    return range(config.min_train_days + purge, n, config.step_days)
 
 
 def walk_forward(
-    estimator: object,
+    settings: FitSettings,
     X: pd.DataFrame,
     y: pd.Series,
+    label_known_at: pd.Series,
     config: EvaluationConfig,
-    horizon_days: int,
+    purge: int,
 ) -> WalkForwardResult:
-    """Fit on [0, start - purge), predict [start, start + step), advance by ``step_days``."""
-    purge = horizon_days if config.purge_days is None else config.purge_days
+    """Fit on the purged past, predict ``[start, start + step)``, advance by ``step_days``.
+
+    The training rows of a block starting at row ``s`` (day ``d``) are the rows
+    before ``s - purge`` whose label was known before ``d``
+    (``label_known_at`` is non-decreasing, so they are a prefix).
+    """
     n = len(X)
-    rows = []
-    fold = 0
-    for start in range(config.min_train_days + purge, n, config.step_days):
-        train_end = start - purge
+    known = label_known_at.to_numpy()
+    blocks: list[pd.DataFrame] = []
+    folds: list[FittedModel] = []
+    for start in fold_starts(n, config, purge):
+        first_day = X.index[start]
+        train_end = min(start - purge, int(np.searchsorted(known, first_day.to_datetime64())))
         y_train = y.iloc[:train_end]
-        if y_train.nunique() < 2:
+        if train_end < 1 or y_train.nunique() < 2:
             continue
-        model = clone(estimator).fit(X.iloc[:train_end], y_train)
+        done = (
+            pd.concat(blocks)
+            if blocks
+            else pd.DataFrame({"raw": [], "label": []}, index=pd.DatetimeIndex([]))
+        )
+        earlier = done.loc[done.index < X.index[train_end]]
+        model = fit_model(
+            settings,
+            X.iloc[:train_end],
+            y_train,
+            label_known_at,
+            first_day,
+            earlier,
+            fold=len(folds),
+        )
         stop = min(start + config.step_days, n)
-        probability = model.predict_proba(X.iloc[start:stop])[:, 1]
-        rows.append(
+        raw = model.estimator.predict_proba(X.iloc[start:stop])[:, 1]
+        probability = raw if model.calibrator is None else model.calibrator.transform(raw)
+        blocks.append(
             pd.DataFrame(
                 {
                     "probability": probability,
+                    "raw": raw,
                     "label": y.iloc[start:stop].to_numpy(),
                     "climatology": float(y_train.mean()),
-                    "fold": fold,
+                    "fold": model.fold,
                 },
                 index=X.index[start:stop],
             )
         )
-        fold += 1
-    if not rows:
+        folds.append(model)
+    if not blocks:
         raise ValueError(
             f"walk-forward needs more than min_train_days + purge = "
             f"{config.min_train_days + purge} labelled rows, got {n}"
         )
-    predictions = pd.concat(rows)
+    predictions = pd.concat(blocks)
     return WalkForwardResult(
-        predictions, score_predictions(predictions), calibration_table(predictions)
+        predictions, score_predictions(predictions), calibration_table(predictions), folds
     )
 
 

@@ -15,17 +15,21 @@ def leg_returns(panel: PointInTimePanel, target: TargetConfig) -> pd.DataFrame:
     """Daily returns of both legs on their common observation dates.
 
     Uses each leg's latest vintage per date (as known at the panel's end): labels
-    are training targets, they are never features.
+    are training targets, they are never features. Column ``known_at`` is the
+    day both legs' values of that date were known.
     """
-    legs = {}
+    legs, known = {}, []
     for role, series in (("small", target.small), ("large", target.large)):
-        leg = panel.as_of(series, panel.end)
+        leg = panel.as_of_frame(series, panel.end)
+        values = leg["value"]
         if target.kind == "price":
-            if (leg <= 0).any():
+            if (values <= 0).any():
                 raise DataError(f"target leg {series!r}: prices must be positive")
-            leg = leg.pct_change()
-        legs[role] = leg
+            values = values.pct_change()
+        legs[role] = values
+        known.append(leg["known_at"])
     frame = pd.DataFrame(legs).dropna()
+    frame["known_at"] = pd.concat(known, axis=1).max(axis=1).reindex(frame.index)
     if len(frame) <= target.horizon_days:
         raise DataError(
             f"target legs {target.small!r} and {target.large!r} share only {len(frame)} dates; "
@@ -64,14 +68,36 @@ def sustained_outperformance(
     return pd.Series(labels, index=small.index, name="label")
 
 
-def make_labels(panel: PointInTimePanel, target: TargetConfig) -> pd.Series:
-    """Labels of the config's target on the legs' common dates."""
+def horizon_known_at(known_at: pd.Series, horizon_days: int) -> pd.Series:
+    """The day the whole horizon of each date's label was known (NaT without a label).
+
+    The label of the i-th date needs the legs up to date i + h; it is known once
+    every value up to there is, i.e. at the running maximum of ``known_at``.
+    """
+    running = known_at.cummax().to_numpy()
+    out = np.full(len(known_at), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if len(known_at) > horizon_days:
+        out[: len(known_at) - horizon_days] = running[horizon_days:]
+    return pd.Series(out, index=known_at.index, name="label_known_at")
+
+
+def make_labels(panel: PointInTimePanel, target: TargetConfig) -> pd.DataFrame:
+    """Labels of the config's target on the legs' common dates, with the day each was known.
+
+    Columns ``label`` (1.0, 0.0, or NaN for the last ``horizon_days`` dates)
+    and ``label_known_at``. Every label comes from data known by the panel's
+    end, so a panel with a knowledge cutoff keeps only labels whose whole
+    horizon ended by then.
+    """
     legs = leg_returns(panel, target)
     rule = target.sustained
-    return sustained_outperformance(
+    labels = sustained_outperformance(
         legs["small"],
         legs["large"],
         target.horizon_days,
         rule.min_excess_return,
         rule.min_share_of_days,
+    )
+    return pd.DataFrame(
+        {"label": labels, "label_known_at": horizon_known_at(legs["known_at"], target.horizon_days)}
     )

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sklearn.base import ClassifierMixin
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import TimeSeriesSplit
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -18,20 +16,29 @@ from regime.exceptions import ConfigError
 
 ESTIMATORS: dict[str, tuple[type[ClassifierMixin], dict[str, Any]]] = {
     "logistic": (LogisticRegression, {"C": 0.1, "max_iter": 1000}),
+    # No early stopping: its validation split is shuffled, across overlapping labels.
     "gradient_boosting": (
         HistGradientBoostingClassifier,
-        {"max_depth": 3, "learning_rate": 0.05, "max_iter": 200, "min_samples_leaf": 100},
+        {
+            "max_depth": 3,
+            "learning_rate": 0.05,
+            "max_iter": 200,
+            "min_samples_leaf": 100,
+            "early_stopping": False,
+        },
     ),
 }
 
 
-def make_estimator(config: ModelConfig, horizon_days: int, seed: int | None = None) -> Any:
-    """Build the unfitted pipeline: median imputation, scaling, estimator, optional calibration.
+def make_estimator(config: ModelConfig, seed: int | None = None) -> Pipeline:
+    """Build the unfitted pipeline; missing feature values are handled inside it.
 
-    Calibration (``sigmoid`` or ``isotonic``) wraps the pipeline in
-    ``CalibratedClassifierCV`` over time-ordered folds separated by a gap of
-    ``horizon_days``, so no calibration fold sees labels that overlap its
-    training rows.
+    ``logistic``: median imputation with a missing-value indicator per feature
+    that had gaps in training, scaling, then ``LogisticRegression``.
+    ``gradient_boosting``: ``HistGradientBoostingClassifier`` on the raw
+    features, which handles NaN natively. ``seed`` overrides
+    ``config.random_state`` (bootstrap refits each get their own).
+    Calibration is not part of the pipeline: see :mod:`regime.calibration`.
     """
     cls, defaults = ESTIMATORS[config.estimator]
     params = {**defaults, **config.params}
@@ -41,15 +48,15 @@ def make_estimator(config: ModelConfig, horizon_days: int, seed: int | None = No
         estimator = cls(**params)
     except TypeError as exc:
         raise ConfigError(f"model.params: {exc}; see the {cls.__name__} documentation") from None
-    pipeline = Pipeline(
-        [
-            ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+    if config.estimator == "gradient_boosting":
+        steps: list[tuple[str, Any]] = [("estimator", estimator)]
+    else:
+        steps = [
+            (
+                "impute",
+                SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+            ),
             ("scale", StandardScaler()),
             ("estimator", estimator),
         ]
-    ).set_output(transform="pandas")
-    if config.calibration == "none":
-        return pipeline
-    return CalibratedClassifierCV(
-        pipeline, method=config.calibration, cv=TimeSeriesSplit(n_splits=3, gap=horizon_days)
-    )
+    return Pipeline(steps).set_output(transform="pandas")

@@ -20,9 +20,9 @@ from regime.exceptions import ArtifactError
 
 logger = logging.getLogger(__name__)
 
-ARTIFACT_FORMAT = "smallcap-regime/1"
-# Keys of the artifact that hold fitted estimators: not copied into the card.
-FITTED_KEYS = ("estimator", "bootstrap")
+ARTIFACT_FORMAT = "smallcap-regime/2"
+# Keys of the artifact that hold fitted models: not copied into the card.
+FITTED_KEYS = ("final", "folds")
 
 
 def library_versions() -> dict[str, str]:

@@ -169,6 +169,9 @@ class Scorecard:
     data: dict[str, SeriesFreshness]
     synthetic: bool
     thresholds: StanceConfig = field(default_factory=StanceConfig)
+    requested: pd.Timestamp | None = None  # the day asked for (a weekend maps to Friday)
+    in_sample: bool = False
+    model_trained_through: pd.Timestamp | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The DESIGN.md scorecard JSON, as a dict."""
@@ -195,6 +198,9 @@ class Scorecard:
                 for series, s in self.data.items()
             },
             "synthetic": self.synthetic,
+            "in_sample": self.in_sample,
+            "model_trained_through": _day(self.model_trained_through),
+            "requested": _day(self.requested if self.requested is not None else self.as_of),
         }
 
     def to_json(self) -> str:
@@ -206,10 +212,18 @@ class Scorecard:
         lines = []
         if self.synthetic:
             lines.append(SYNTHETIC_BANNER)
+        asked = ""
+        if self.requested is not None and self.requested != self.as_of:
+            asked = f" (requested {self.requested:%Y-%m-%d}, not a trading day)"
         lines.append(
-            f"smallcap-regime | model {self.model} | as of {self.as_of:%Y-%m-%d} | "
-            f"horizon {self.horizon_days} business days"
+            f"smallcap-regime | model {self.model} | as of {self.as_of:%Y-%m-%d}{asked} | "
+            f"horizon {self.horizon_days} trading days"
         )
+        if self.model_trained_through is not None:
+            sample = (
+                "IN SAMPLE: the model saw this day's label" if self.in_sample else "out of sample"
+            )
+            lines.append(f"Model trained through {self.model_trained_through:%Y-%m-%d}: {sample}")
         interval = f"{self.interval[0]:.2f}-{self.interval[1]:.2f}" if self.interval else "n/a"
         lines.append(
             f"P(sustained small-cap outperformance) = {self.probability:.2f}   "
@@ -243,6 +257,10 @@ class Scorecard:
 
 
 SYNTHETIC_BANNER = "*** SYNTHETIC DATA: the bundled simulated sample, not market data ***"
+
+
+def _day(value: pd.Timestamp | None) -> str | None:
+    return None if value is None else value.strftime("%Y-%m-%d")
 
 
 def _fmt(value: float | None) -> str:

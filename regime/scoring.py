@@ -9,10 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from regime.calendar import trading_day_on_or_before
 from regime.config import Config
 from regime.data._base import LoadContext
 from regime.dataset import Dataset, load_dataset
-from regime.exceptions import DataError
+from regime.exceptions import ConfigError, DataError
+from regime.fitted import FittedModel
 from regime.persistence import read_artifact
 from regime.scorecard import (
     Attribution,
@@ -31,7 +33,12 @@ class RegimeModel:
     """A fitted model with what it needs to score any day from its data sources.
 
     Use :func:`load_model` to get one. Data are loaded once, on first use, and
-    each day is scored from the point-in-time panel as of that day.
+    each day is scored from the point-in-time panel as of that day, by the
+    model the tool would have had on that day: the newest walk-forward fold
+    model whose training labels were all known before it, or the final model
+    from the day its last label became known. Days before the first fold (or
+    every day with ``in_sample=True``) are scored by the final model and
+    flagged in sample.
     """
 
     def __init__(
@@ -43,23 +50,31 @@ class RegimeModel:
         self.feature_names: list[str] = list(artifact["feature_names"])
         self.pillar_of: dict[str, str] = dict(artifact["pillar_of"])
         self.pillars: list[str] = list(artifact["pillars"])
-        self.neutral = pd.Series(artifact["neutral"], dtype="float64")[self.feature_names]
+        self.final: FittedModel = artifact["final"]
+        self.folds: list[FittedModel] = list(artifact["folds"])
+        self.max_age: dict[str, int] = dict(artifact["max_age_days"])
         self._context = context or LoadContext.for_config(
             Path(artifact["config_dir"]), self.config.data.cache_dir
         )
         self._observations: pd.DataFrame | None = None
-        self._datasets: dict[pd.Timestamp | None, Dataset] = {}
+        self._datasets: dict[pd.Timestamp, Dataset] = {}
 
     @property
     def name(self) -> str:
         """The model's name (the config's ``name``)."""
         return self.config.name
 
+    @property
+    def neutral(self) -> pd.Series:
+        """The final model's neutral feature values (training medians)."""
+        return pd.Series(self.final.neutral, dtype="float64")[self.feature_names]
+
     def __repr__(self) -> str:
         window = self.artifact["training_window"]
         return (
             f"RegimeModel({self.name!r}, estimator={self.config.model.estimator!r}, "
-            f"trained {window['start']}..{window['end']}, features={len(self.feature_names)})"
+            f"trained {window['start']}..{window['end']}, features={len(self.feature_names)}, "
+            f"fold models={len(self.folds)})"
         )
 
     # -- data ---------------------------------------------------------------
@@ -75,68 +90,158 @@ class RegimeModel:
         self._datasets.clear()
         return self
 
-    def dataset(self, as_of: str | pd.Timestamp | None = None) -> Dataset:
-        """The panel and features as known on ``as_of`` (default: latest day)."""
-        key = None if as_of is None else pd.Timestamp(as_of).normalize()
-        if key not in self._datasets:
-            if self._observations is None:
-                from regime.data.sources import load_observations
+    def observations(self) -> pd.DataFrame:
+        """The observation table the model scores from (loaded from the sources once)."""
+        if self._observations is None:
+            from regime.data.sources import load_observations
 
-                self._observations = load_observations(
-                    list(self.config.data.sources), self._context
-                )
-            first = self._observations["date"].min()
-            if key is not None and key < first:
+            self._observations = load_observations(list(self.config.data.sources), self._context)
+        return self._observations
+
+    @property
+    def input_series(self) -> list[str]:
+        """The series the features are built from."""
+        from regime.dataset import FeatureSet
+
+        return FeatureSet.from_config(self.config).input_series
+
+    def dataset(self, as_of: str | pd.Timestamp) -> Dataset:
+        """The panel and features as known on ``as_of``."""
+        key = pd.Timestamp(as_of).normalize()
+        if key not in self._datasets:
+            observations = self.observations()
+            first = observations["date"].min()
+            if key < first:
                 raise DataError(
                     f"--date {key:%Y-%m-%d} is before the first observation ({first:%Y-%m-%d}); "
                     "pick a later date"
                 )
             self._datasets[key] = load_dataset(
-                self.config, self._context, end=key, observations=self._observations
+                self.config, self._context, end=key, observations=observations, max_age=self.max_age
             )
         return self._datasets[key]
 
-    def _rows(self, dataset: Dataset, days: pd.DatetimeIndex) -> pd.DataFrame:
+    def newest_day(self) -> pd.Timestamp:
+        """The newest trading day on which every input is fresh (not after today).
+
+        It is also never after the last day new input data became known. When
+        one input went stale long before the others, the day is that input's
+        last fresh day, and a warning names it.
+        """
+        today = self._context.today
+        observations = self.observations()
+        known = observations.loc[observations["known_at"] <= today]
+        fresh_through, last_known = {}, []
+        for series in self.input_series:
+            rows = known.loc[known["series"] == series]
+            if rows.empty:
+                continue
+            age = self.max_age.get(series, 0)
+            fresh_through[series] = rows["date"].max() + pd.Timedelta(days=age)
+            last_known.append(rows["known_at"].max())
+        if not fresh_through:
+            raise DataError("no input series of the model has data; run `regime data check`")
+        limit = min(today, max(last_known))
+        bottleneck = min(fresh_through, key=fresh_through.__getitem__)
+        newest = min(limit, fresh_through[bottleneck])
+        if newest < limit - pd.Timedelta(days=7):
+            logger.warning(
+                "scoring %s, the newest day on which every input is fresh: %s is stale after it "
+                "(pass --date to score a later day with it imputed)",
+                f"{trading_day_on_or_before(newest):%Y-%m-%d}",
+                bottleneck,
+            )
+        return trading_day_on_or_before(newest)
+
+    def resolve_day(
+        self, date: str | pd.Timestamp | None = None, allow_stale: bool = False
+    ) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """The requested day and the trading day scored for it.
+
+        A weekend or holiday scores the trading day before it. Raises
+        ConfigError for a date after today, and DataError for a date on which
+        every input is stale (after the newest data) unless ``allow_stale``.
+        """
+        if date is None:
+            day = self.newest_day()
+            return day, day
+        requested = pd.Timestamp(date).normalize()
+        today = self._context.today
+        if requested > today:
+            raise ConfigError(
+                f"--date {requested:%Y-%m-%d} is after today ({today:%Y-%m-%d}); "
+                "no data is known for it yet"
+            )
+        first = self.observations()["date"].min()
+        if requested < first:
+            raise DataError(
+                f"--date {requested:%Y-%m-%d} is before the first observation "
+                f"({first:%Y-%m-%d}); pick a later date"
+            )
+        day = trading_day_on_or_before(requested)
+        if not allow_stale:
+            panel = self.dataset(day).panel
+            inputs = [s for s in self.input_series if s in panel.series_ids]
+            if all(panel.stale(s).iloc[-1] for s in inputs):
+                newest = max((panel.last_date(s) for s in inputs), default=None)
+                shown = "none" if newest is None else f"{newest:%Y-%m-%d}"
+                raise DataError(
+                    f"newest data is from {shown}; cannot score {requested:%Y-%m-%d}: every input "
+                    "is older than its maximum age (pass --allow-stale to score it anyway)"
+                )
+        return requested, day
+
+    def _rows(
+        self, dataset: Dataset, days: pd.DatetimeIndex, allow_empty: bool = False
+    ) -> pd.DataFrame:
         X = dataset.features.reindex(days)[self.feature_names]
         empty = X.isna().all(axis=1)
-        if empty.any():
+        if empty.any() and not allow_empty:
             raise DataError(
                 f"no feature data known on {days[empty.to_numpy()][0]:%Y-%m-%d}; score a later date"
             )
         return X
 
     # -- model --------------------------------------------------------------
+    def model_for(self, day: pd.Timestamp, in_sample: bool = False) -> FittedModel:
+        """The model that scores ``day``: what the tool would have had then.
+
+        The newest model (walk-forward folds, then the final model) whose
+        ``available_from`` is on or before ``day``; the final model when none
+        is, or when ``in_sample`` is True.
+        """
+        if in_sample:
+            return self.final
+        ready = [m for m in [*self.folds, self.final] if m.available_from <= day]
+        return max(ready, key=lambda m: m.available_from) if ready else self.final
+
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Probability of sustained outperformance for each row of features."""
-        return self.artifact["estimator"].predict_proba(X[self.feature_names])[:, 1]
+        """Probability of sustained outperformance for each row, from the final model."""
+        return self.final.predict_proba(X)
 
-    def _interval(self, X: pd.DataFrame) -> pd.DataFrame | None:
-        models = self.artifact["bootstrap"]
-        if not models:
-            return None
-        values = X[self.feature_names].to_numpy()  # the refits were fitted on arrays
-        draws = np.column_stack([m.predict_proba(values)[:, 1] for m in models])
-        tail = (1.0 - self.config.model.interval) / 2.0
-        return pd.DataFrame(
-            {
-                "lower": np.quantile(draws, tail, axis=1),
-                "upper": np.quantile(draws, 1.0 - tail, axis=1),
-            },
-            index=X.index,
-        )
-
-    def _attribute(self, X: pd.DataFrame) -> Attribution:
-        return pillar_shapley(self.predict_proba, X, self.neutral, self.pillar_of, self.pillars)
+    def _attribute(self, model: FittedModel, X: pd.DataFrame) -> Attribution:
+        neutral = pd.Series(model.neutral, dtype="float64")[self.feature_names]
+        return pillar_shapley(model.predict_proba, X, neutral, self.pillar_of, self.pillars)
 
     # -- public API -----------------------------------------------------------
-    def score(self, date: str | pd.Timestamp | None = None) -> Scorecard:
-        """The scorecard for ``date`` (default: the latest day the data allows)."""
-        dataset = self.dataset(date)
-        day = dataset.panel.end
-        X = self._rows(dataset, pd.DatetimeIndex([day]))
-        attribution = self._attribute(X)
+    def score(
+        self,
+        date: str | pd.Timestamp | None = None,
+        in_sample: bool = False,
+        allow_stale: bool = False,
+    ) -> Scorecard:
+        """The scorecard for ``date`` (default: the newest day with fresh inputs).
+
+        ``in_sample=True`` scores with the final model even where a walk-forward
+        model existed; ``allow_stale=True`` scores a day after the newest data.
+        """
+        requested, day = self.resolve_day(date, allow_stale)
+        dataset = self.dataset(day)
+        X = self._rows(dataset, pd.DatetimeIndex([day]), allow_empty=allow_stale)
+        model = self.model_for(day, in_sample)
+        attribution = self._attribute(model, X)
         probability = float(attribution.probability.iloc[0])
-        bounds = self._interval(X)
+        bounds = model.interval(X, self.config.model.interval)
         interval = (
             None
             if bounds is None
@@ -154,6 +259,13 @@ class RegimeModel:
             for pillar in self.pillars
         }
         freshness = self._freshness(dataset, day)
+        was_in_sample = bool(day <= model.trained_through)
+        caveats = caveats_for(row, interval, freshness, self.config.caveats, self.synthetic)
+        if was_in_sample:
+            caveats.append(
+                f"in sample: the model that scored this day was trained on labels through "
+                f"{model.trained_through:%Y-%m-%d}, so it knew what came after this day"
+            )
         return Scorecard(
             model=self.name,
             as_of=day,
@@ -166,10 +278,13 @@ class RegimeModel:
             features=features,
             tailwinds=tailwinds,
             headwinds=headwinds,
-            caveats=caveats_for(row, interval, freshness, self.config.caveats, self.synthetic),
+            caveats=caveats,
             data=freshness,
             synthetic=self.synthetic,
             thresholds=self.config.stance,
+            requested=requested,
+            in_sample=was_in_sample,
+            model_trained_through=model.trained_through,
         )
 
     @property
@@ -181,7 +296,7 @@ class RegimeModel:
         out = {}
         panel = dataset.panel
         for series in dataset.used_series:
-            status = panel.status(series, day, panel.typical_staleness(series))
+            status = panel.status(series, day)
             last = None if status.last_date is None else status.last_date.strftime("%Y-%m-%d")
             out[series] = SeriesFreshness(last, status.age_days, status.stale)
         return out
@@ -193,6 +308,7 @@ class RegimeModel:
         ``value``, ``neutral``, ``pillar_contribution``.
         """
         card = self.score(date)
+        neutral = self.model_for(card.as_of).neutral
         rows = []
         for pillar in self.pillars:
             for name, value in card.features.get(pillar, {}).items():
@@ -201,40 +317,56 @@ class RegimeModel:
                         "feature": name,
                         "pillar": pillar,
                         "value": np.nan if value is None else value,
-                        "neutral": float(self.neutral[name]),
+                        "neutral": float(neutral[name]),
                         "pillar_contribution": card.contributions[pillar],
                     }
                 )
         return pd.DataFrame(rows).set_index("feature")
 
     def history(
-        self, start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None
+        self,
+        start: str | pd.Timestamp | None = None,
+        end: str | pd.Timestamp | None = None,
+        in_sample: bool = False,
     ) -> pd.DataFrame:
         """Daily probability, interval, stance and pillar contributions over [start, end].
 
-        Each day's features come from the point-in-time panel, so the history is
-        what the model would have said on each day (in-sample for days inside
-        the training window: see the model card's walk-forward metrics for an
-        honest out-of-sample view).
+        One row per trading day with feature data. Each day is scored as
+        :meth:`score` would score it: from the point-in-time panel, by the
+        model the tool had that day. Columns ``in_sample`` and
+        ``model_trained_through`` say which days were scored by a model that
+        had seen their label (before the first fold, or all with
+        ``in_sample=True``). ``end`` defaults to the newest day with fresh
+        inputs; an ``end`` after the newest data is refused like in :meth:`score`.
         """
-        dataset = self.dataset(end)
+        _, last = self.resolve_day(end)
+        dataset = self.dataset(last)
         calendar = dataset.features.index
         lo = pd.Timestamp(start) if start is not None else calendar[0]
-        days = calendar[(calendar >= lo)]
+        days = calendar[calendar >= lo]
         X = dataset.features.loc[days, self.feature_names].dropna(how="all")
         if X.empty:
-            raise DataError(
-                f"no feature data between {lo:%Y-%m-%d} and {dataset.panel.end:%Y-%m-%d}"
+            raise DataError(f"no feature data between {lo:%Y-%m-%d} and {last:%Y-%m-%d}")
+        chosen = [self.model_for(day, in_sample) for day in X.index]
+        parts = []
+        for model in dict.fromkeys(chosen):  # each model once, in order of first use
+            rows = X.loc[[c is model for c in chosen]]
+            attribution = self._attribute(model, rows)
+            part = pd.DataFrame(
+                {"probability": attribution.probability, "baseline": attribution.baseline}
             )
-        attribution = self._attribute(X)
-        out = pd.DataFrame(
-            {"probability": attribution.probability, "baseline": attribution.baseline}
+            bounds = model.interval(rows, self.config.model.interval)
+            if bounds is not None:
+                part = part.join(bounds)
+            part["in_sample"] = rows.index <= model.trained_through
+            part["model_trained_through"] = model.trained_through
+            parts.append(part.join(attribution.contributions))
+        out = pd.concat(parts).sort_index()
+        out.insert(
+            out.columns.get_loc("in_sample"),
+            "stance",
+            [stance_for(p, self.config.stance) for p in out["probability"]],
         )
-        bounds = self._interval(X)
-        if bounds is not None:
-            out = out.join(bounds)
-        out["stance"] = [stance_for(p, self.config.stance) for p in out["probability"]]
-        out = out.join(attribution.contributions)
         out.index.name = "date"
         return out
 

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from sklearn.base import clone
-from sklearn.pipeline import Pipeline
 
-from regime.config import Config, TrainingConfig, load_config
+from regime.config import Config, RequiredFeatures, TrainingConfig, load_config
 from regime.data._base import LoadContext
 from regime.dataset import Dataset, load_dataset, series_fingerprints
-from regime.evaluation import WalkForwardResult, walk_forward
+from regime.evaluation import FitSettings, WalkForwardResult, fit_model, walk_forward
 from regime.exceptions import DataError
 from regime.labels import make_labels
 from regime.model import make_estimator
-from regime.persistence import ARTIFACT_FORMAT, library_versions, write_artifact
+from regime.persistence import ARTIFACT_FORMAT, FITTED_KEYS, library_versions, write_artifact
 
 logger = logging.getLogger(__name__)
 
@@ -34,54 +32,93 @@ class TrainResult:
     evaluation: WalkForwardResult
 
 
+@dataclass(frozen=True)
+class TrainingData:
+    """The trainable rows: features, labels, when each label was known, and why they start."""
+
+    X: pd.DataFrame
+    y: pd.Series
+    label_known_at: pd.Series
+    start_reason: str
+
+
+def trainable_mask(
+    features: pd.DataFrame, pillar_of: dict[str, str], rule: RequiredFeatures
+) -> pd.Series:
+    """Rows whose features satisfy ``rule`` (see ``training.require_features``)."""
+    present = features.notna()
+    if rule == "all":
+        return present.all(axis=1)
+    if rule == "any":
+        return present.any(axis=1)
+    ok = present.any(axis=1)
+    for pillar in dict.fromkeys(pillar_of.values()):
+        columns = [c for c in features.columns if pillar_of[c] == pillar]
+        has_data = present[columns].any(axis=1)
+        started = has_data.cummax()
+        ok &= has_data | ~started
+    return ok
+
+
 def training_rows(
-    features: pd.DataFrame, labels: pd.Series, window: TrainingConfig
-) -> tuple[pd.DataFrame, pd.Series]:
-    """Rows with a known label and every feature past its warm-up, inside the window."""
+    features: pd.DataFrame,
+    labels: pd.DataFrame,
+    pillar_of: dict[str, str],
+    window: TrainingConfig,
+) -> TrainingData:
+    """Rows with a known label and the required features, from ``training.start`` on.
+
+    Missing feature values stay NaN: the pipeline handles them.
+    """
     frame = features.join(labels, how="inner")
     frame = frame.loc[frame["label"].notna()]
-    frame = frame.dropna(subset=list(features.columns))
+    frame = frame.loc[
+        trainable_mask(frame[list(features.columns)], pillar_of, window.require_features)
+    ]
     if window.start is not None:
         frame = frame.loc[frame.index >= pd.Timestamp(window.start)]
-    if window.end is not None:
-        frame = frame.loc[frame.index <= pd.Timestamp(window.end)]
     if frame.empty or frame["label"].nunique() < 2:
         raise DataError(
-            f"no trainable rows: {len(frame)} labelled rows with all features known"
+            f"no trainable rows: {len(frame)} labelled rows with the required features "
+            f"(training.require_features: {window.require_features})"
             + (" and a single class" if len(frame) else "")
-            + "; widen training.start/end or check the sources' history"
+            + "; widen training.start/as_of or check the sources' history"
         )
-    return frame[list(features.columns)], frame["label"].astype(int)
+    X = frame[list(features.columns)]
+    return TrainingData(
+        X,
+        frame["label"].astype(int),
+        frame["label_known_at"],
+        _start_reason(features, labels, X, window),
+    )
 
 
-def block_bootstrap_indices(n: int, block: int, rng: np.random.Generator) -> np.ndarray:
-    """Moving-block bootstrap: random blocks of ``block`` consecutive rows, n rows in all."""
-    block = max(1, min(block, n))
-    starts = rng.integers(0, n - block + 1, size=int(np.ceil(n / block)))
-    return (starts[:, None] + np.arange(block)[None, :]).ravel()[:n]
+def _start_reason(
+    features: pd.DataFrame, labels: pd.DataFrame, X: pd.DataFrame, window: TrainingConfig
+) -> str:
+    """Why the training window starts on its first day, in words."""
+    first = X.index[0]
+    if window.start is not None and first <= pd.Timestamp(window.start) + pd.Timedelta(days=7):
+        return f"training.start is {window.start:%Y-%m-%d}"
+    first_feature = features.apply(lambda column: column.first_valid_index())
+    first_label = labels["label"].first_valid_index()
+    earliest = first_feature.dropna().sort_values()
+    if first_label is not None and (earliest.empty or first_label >= earliest.iloc[0]):
+        return f"the target legs' first label is on {first_label:%Y-%m-%d}"
+    return f"the first feature with data is {earliest.index[0]} ({earliest.iloc[0]:%Y-%m-%d})"
 
 
-def bootstrap_fits(
-    estimator: Any, X: pd.DataFrame, y: pd.Series, count: int, block: int, seed: int
-) -> list[Any]:
-    """Refit ``count`` copies on block-bootstrap resamples (their spread is the interval).
-
-    The refits take plain arrays (columns in ``X``'s order) and return arrays:
-    scoring calls all of them on every request, and pandas output costs about
-    five times the prediction itself.
-    """
-    rng = np.random.default_rng(seed)
-    values, labels = X.to_numpy(), y.to_numpy()
-    fits = []
-    while len(fits) < count:
-        idx = block_bootstrap_indices(len(X), block, rng)
-        if len(np.unique(labels[idx])) < 2:
-            continue
-        refit = clone(estimator)
-        if isinstance(refit, Pipeline):
-            refit.set_output(transform="default")
-        fits.append(refit.fit(values[idx], labels[idx]))
-    return fits
+def feature_coverage(features: pd.DataFrame, X: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Each feature's first date with data and its share of training rows with data."""
+    return {
+        name: {
+            "first_date": None
+            if features[name].first_valid_index() is None
+            else f"{features[name].first_valid_index():%Y-%m-%d}",
+            "training_share": float(X[name].notna().mean()),
+        }
+        for name in X.columns
+    }
 
 
 def model_card_markdown(card: dict[str, Any]) -> str:
@@ -102,13 +139,17 @@ def model_card_markdown(card: dict[str, Any]) -> str:
         f"- Target: {card['config']['target']['small']} vs {card['config']['target']['large']}, "
         f"horizon {card['config']['target']['horizon_days']} days, sustained rule "
         f"{card['config']['target']['sustained']}",
-        f"- Training window: {w['start']} to {w['end']}, {w['rows']} rows, "
-        f"positive share {w['positive_share']:.3f}",
+        f"- Knowledge cutoff (as of): {card['as_of']}",
+        f"- Training window: {w['start']} to {w['end']} (starts there because "
+        f"{w['starts_because']}), {w['rows']} rows, positive share {w['positive_share']:.3f}; "
+        f"last label known {w['labels_known_through']}",
         "",
         "## Walk-forward (out of sample)",
         "",
         f"Expanding window, {m['folds']:.0f} refits, purge {card['purge_days']} days, "
-        f"{m['oos_start']} to {m['oos_end']} ({m['oos_rows']:.0f} days).",
+        f"{m['oos_start']} to {m['oos_end']} ({m['oos_rows']:.0f} days). Each fold model is "
+        "kept: a past day is scored by the newest model whose training labels were all "
+        "known before it.",
         "",
         "| metric | value |",
         "| --- | --- |",
@@ -138,11 +179,17 @@ def model_card_markdown(card: dict[str, Any]) -> str:
         "",
         "## Features",
         "",
-        "| feature | pillar | neutral (training median) |",
-        "| --- | --- | --- |",
+        "| feature | pillar | neutral (training median) | first date | training rows with data |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for name in card["feature_names"]:
-        lines.append(f"| {name} | {card['pillar_of'][name]} | {card['neutral'][name]:.4g} |")
+        coverage = card["feature_coverage"][name]
+        lines.append(
+            f"| {name} | {card['pillar_of'][name]} | {card['neutral'][name]:.4g} | "
+            f"{coverage['first_date']} | {coverage['training_share']:.0%} |"
+        )
+    lines += ["", "## Maximum age of each series (days; older is missing)", ""]
+    lines += [f"- {s}: {days}" for s, days in card["max_age_days"].items()]
     lines += ["", "## Data fingerprints (SHA-256 of each series' rows)", ""]
     lines += [f"- {s}: `{h[:16]}`" for s, h in card["fingerprints"].items()]
     lines += ["", "## Library versions", ""]
@@ -150,21 +197,46 @@ def model_card_markdown(card: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def prepare_training(
-    config: Config, context: LoadContext
-) -> tuple[Dataset, pd.DataFrame, pd.Series]:
-    """Load the data and return the dataset with its training features and labels."""
+def with_as_of(config: Config, as_of: date | None) -> Config:
+    """``config`` with ``training.as_of`` replaced (``--as-of``); unchanged when None."""
+    if as_of is None:
+        return config
+    training = config.training.model_copy(update={"as_of": as_of})
+    return config.model_copy(update={"training": training})
+
+
+def fit_settings(config: Config) -> FitSettings:
+    """How the walk-forward and the final fit build their models, from the config."""
+    model = config.model
+    return FitSettings(
+        make=partial(make_estimator, model),
+        calibration=model.calibration,
+        min_calibration_rows=config.evaluation.min_calibration_days,
+        bootstrap=model.bootstrap,
+        block=config.target.horizon_days,
+        seed=model.random_state,
+    )
+
+
+def prepare_training(config: Config, context: LoadContext) -> tuple[Dataset, TrainingData]:
+    """Load the data as of the config's cutoff; return the dataset and its trainable rows."""
     dataset = load_dataset(config, context)
     labels = make_labels(dataset.panel, config.target)
-    X, y = training_rows(dataset.features, labels, config.training)
-    return dataset, X, y
+    data = training_rows(dataset.features, labels, dataset.pillar_of, config.training)
+    return dataset, data
 
 
 def backtest(config: Config, context: LoadContext) -> WalkForwardResult:
     """The walk-forward evaluation of ``config`` alone (nothing is saved)."""
-    _, X, y = prepare_training(config, context)
-    horizon = config.target.horizon_days
-    return walk_forward(make_estimator(config.model, horizon), X, y, config.evaluation, horizon)
+    _, data = prepare_training(config, context)
+    return walk_forward(
+        fit_settings(config),
+        data.X,
+        data.y,
+        data.label_known_at,
+        config.evaluation,
+        config.purge_days,
+    )
 
 
 def train_config(
@@ -175,14 +247,16 @@ def train_config(
 ) -> TrainResult:
     """Run the whole training job for ``config`` and write ``models_dir/NAME.joblib``."""
     context = context or LoadContext.for_config(config_dir, config.data.cache_dir)
-    dataset, X, y = prepare_training(config, context)
-    horizon = config.target.horizon_days
-    estimator = make_estimator(config.model, horizon)
+    dataset, data = prepare_training(config, context)
+    X, y = data.X, data.y
+    settings = fit_settings(config)
     logger.info("walk-forward on %d rows", len(X))
-    evaluation = walk_forward(estimator, X, y, config.evaluation, horizon)
-    fitted = clone(estimator).fit(X, y)
-    boot = bootstrap_fits(
-        estimator, X, y, config.model.bootstrap, block=horizon, seed=config.model.random_state
+    evaluation = walk_forward(
+        settings, X, y, data.label_known_at, config.evaluation, config.purge_days
+    )
+    oos = evaluation.predictions
+    final = fit_model(
+        settings, X, y, data.label_known_at, data.label_known_at.iloc[-1], oos, fold=None
     )
     calibration = [
         {
@@ -200,29 +274,36 @@ def train_config(
         "trained_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "config": config.model_dump(mode="json"),
         "config_dir": str(config_dir.resolve()),
+        "as_of": f"{dataset.panel.end:%Y-%m-%d}",
         "feature_names": list(X.columns),
         "pillar_of": dataset.pillar_of,
         "pillars": dataset.feature_set.pillars,
-        "neutral": {k: float(v) for k, v in X.median().items()},
+        "neutral": final.neutral,
+        "max_age_days": dataset.max_age,
         "label": config.target.model_dump(mode="json"),
         "training_window": {
             "start": X.index[0].strftime("%Y-%m-%d"),
             "end": X.index[-1].strftime("%Y-%m-%d"),
+            "starts_because": data.start_reason,
+            "labels_known_through": f"{final.labels_known_through:%Y-%m-%d}",
             "rows": len(X),
             "positive_share": float(y.mean()),
             "class_balance": {"0": int((y == 0).sum()), "1": int((y == 1).sum())},
         },
-        "purge_days": horizon
-        if config.evaluation.purge_days is None
-        else config.evaluation.purge_days,
-        "fingerprints": series_fingerprints(dataset.observations, dataset.used_series),
+        "feature_coverage": feature_coverage(dataset.features, X),
+        "purge_days": config.purge_days,
+        "fingerprints": series_fingerprints(
+            dataset.observations.loc[dataset.observations["known_at"] <= dataset.panel.end],
+            dataset.used_series,
+        ),
         "metrics": evaluation.metrics,
         "calibration": calibration,
+        "models": [model.summary() for model in [*evaluation.folds, final]],
         "versions": library_versions(),
-        "estimator": fitted,
-        "bootstrap": boot,
+        "final": final,
+        "folds": evaluation.folds,
     }
-    card_preview = {k: v for k, v in artifact.items() if k not in ("estimator", "bootstrap")}
+    card_preview = {k: v for k, v in artifact.items() if k not in FITTED_KEYS}
     path = models_dir / f"{config.name}.joblib"
     card = write_artifact(path, artifact, model_card_markdown(card_preview))
     return TrainResult(path, card, evaluation)

@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 import regime
+from regime.calendar import trading_days
 from regime.scorecard import SYNTHETIC_BANNER
 
 PILLARS = ["flows", "valuations", "positioning", "rate_expectations", "earnings_revisions"]
@@ -40,6 +41,9 @@ SCORECARD_KEYS = {
     "caveats",
     "data",
     "synthetic",
+    "in_sample",
+    "model_trained_through",
+    "requested",
 }
 STANCES = {"overweight", "neutral", "underweight"}
 SMALL_NAME = "cli_small"  # the name conftest gives the fast config
@@ -419,8 +423,8 @@ def test_load_model_in_plain_python(trained_model: Path, cli_env, tmp_path: Path
     assert result["history_type"] == "DataFrame"
     assert "probability" in result["history_columns"]
     assert result["history_probability_ok"]
-    # Every feature is past its warm-up in 2019: one row per business day.
-    expected = [d.strftime("%Y-%m-%d") for d in pd.bdate_range("2019-01-01", "2019-06-28")]
+    # Every feature is past its warm-up in 2019: one row per NYSE trading day.
+    expected = [d.strftime("%Y-%m-%d") for d in trading_days("2019-01-01", "2019-06-28")]
     assert result["history_index"] == expected
 
     assert result["sha256"] == hashlib.sha256(trained_model.read_bytes()).hexdigest()

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from short_configs import SHORT_MODEL, SHORT_TARGET_AND_FEATURES
 
 from regime.data._base import LoadContext
 from regime.data.csv_source import CsvSource
@@ -33,10 +34,17 @@ def source(path: str, **fields: object) -> CsvSource:
     return CsvSource.model_validate({"kind": "csv", "path": path, **fields})
 
 
-def load_text(tmp_path: Path, text: str, name: str = "data.csv", **fields: object) -> pd.DataFrame:
-    """Write ``text`` to ``tmp_path/name`` and load it."""
+def load_text(
+    tmp_path: Path,
+    text: str,
+    name: str = "data.csv",
+    lag_days: int | dict[str, int] | None = 0,
+    **fields: object,
+) -> pd.DataFrame:
+    """Write ``text`` to ``tmp_path/name`` and load it (``lag_days`` 0 unless given;
+    None leaves it unset)."""
     (tmp_path / name).write_text(text, encoding="utf-8", newline="")
-    return source(name, **fields).load(context(tmp_path))
+    return source(name, lag_days=lag_days, **fields).load(context(tmp_path))
 
 
 def rows(frame: pd.DataFrame, series: str) -> list[tuple[str, float, str]]:
@@ -58,7 +66,7 @@ def error_pattern(file: str, line: int | None, column: str | None) -> str:
 
 
 def test_wide_exact_values_missing_tokens_and_thousands() -> None:
-    frame = source("wide_flows.csv").load(context(FIXTURES))
+    frame = source("wide_flows.csv", lag_days=0).load(context(FIXTURES))
     assert list(frame.columns) == list(COLUMNS)
     assert str(frame["date"].dtype) == "datetime64[ns]"
     assert str(frame["known_at"].dtype) == "datetime64[ns]"
@@ -122,6 +130,7 @@ def test_date_format_and_renamed_date_column() -> None:
         date_column="Trade Date",
         date_format="%m/%d/%Y",
         series={"Russell 2000 Fwd PE": "SMALL_FWD_PE", "S&P 500 Fwd PE": "LARGE_FWD_PE"},
+        lag_days=0,
     )
     frame = cfg.load(context(FIXTURES))
     assert rows(frame, "SMALL_FWD_PE") == [
@@ -134,7 +143,7 @@ def test_date_format_and_renamed_date_column() -> None:
 
 def test_utf8_bom_and_crlf() -> None:
     assert (FIXTURES / "wide_bom.csv").read_bytes().startswith(b"\xef\xbb\xbf")
-    frame = source("wide_bom.csv").load(context(FIXTURES))
+    frame = source("wide_bom.csv", lag_days=0).load(context(FIXTURES))
     assert rows(frame, "SMALL_FWD_PE") == [
         ("2024-01-02", 24.5, "2024-01-02"),
         ("2024-01-03", 24.75, "2024-01-03"),
@@ -178,7 +187,7 @@ def test_long_series_mapping_filters_and_renames(tmp_path: Path) -> None:
 
 def test_long_without_known_at_column(tmp_path: Path) -> None:
     text = "date,value,series\n2024-01-02,1,A\n2024-01-03,2,A\n2024-01-02,5,B\n"
-    frame = load_text(tmp_path, text, layout="long", lag_days={"B": 2})
+    frame = load_text(tmp_path, text, layout="long", lag_days={"A": 0, "B": 2})
     assert rows(frame, "A") == [
         ("2024-01-02", 1.0, "2024-01-02"),
         ("2024-01-03", 2.0, "2024-01-03"),
@@ -198,13 +207,13 @@ def test_row_on_today_is_accepted(tmp_path: Path) -> None:
 
 
 def test_label_is_file_name() -> None:
-    assert source("some/dir/etf_flows.csv").label() == "etf_flows.csv"
+    assert source("some/dir/etf_flows.csv", lag_days=1).label() == "etf_flows.csv"
 
 
 @pytest.mark.parametrize(
     ("name", "fields"),
     [
-        ("etf_flows.csv", {}),
+        ("etf_flows.csv", {"lag_days": 0}),
         ("forward_pe.csv", {"lag_days": 1}),
         ("revisions.csv", {"layout": "long", "lag_days": 2}),
     ],
@@ -217,16 +226,16 @@ def test_templates_load(name: str, fields: dict[str, object]) -> None:
 
 def test_template_series_and_ranges() -> None:
     ctx = context(TEMPLATES, pd.Timestamp("2030-01-01"))
-    flows = source("etf_flows.csv").load(ctx)
+    flows = source("etf_flows.csv", lag_days=1).load(ctx)
     assert set(flows["series"]) == {
         "SMALL_ETF_FLOW",
         "SMALL_ETF_AUM",
         "LARGE_ETF_FLOW",
         "LARGE_ETF_AUM",
     }
-    pe = source("forward_pe.csv").load(ctx)
+    pe = source("forward_pe.csv", lag_days=1).load(ctx)
     assert set(pe["series"]) == {"SMALL_FWD_PE", "LARGE_FWD_PE"}
-    revisions = source("revisions.csv", layout="long").load(ctx)
+    revisions = source("revisions.csv", layout="long", lag_days=5).load(ctx)
     assert set(revisions["series"]) == {"SMALL_REV_BREADTH", "LARGE_REV_BREADTH"}
     assert revisions["value"].between(-1, 1).all()
 
@@ -236,14 +245,14 @@ def test_template_series_and_ranges() -> None:
 
 def test_missing_file_names_path(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=re.escape(str(tmp_path / "nope.csv"))) as info:
-        source("nope.csv").load(context(tmp_path))
+        source("nope.csv", lag_days=0).load(context(tmp_path))
     assert "file not found" in str(info.value)
 
 
 def test_directory_is_not_a_file(tmp_path: Path) -> None:
     (tmp_path / "dir.csv").mkdir()
     with pytest.raises(DataError, match=r"dir\.csv: cannot read the file"):
-        source("dir.csv").load(context(tmp_path))
+        source("dir.csv", lag_days=0).load(context(tmp_path))
 
 
 @pytest.mark.parametrize(
@@ -489,7 +498,7 @@ def test_long_errors(
 def test_not_utf8_names_line(tmp_path: Path) -> None:
     (tmp_path / "data.csv").write_bytes(b"date,A\n2024-01-02,1\n2024-01-03,\xe9\n")
     with pytest.raises(DataFormatError, match=r"data\.csv:3: byte 0xe9 is not UTF-8"):
-        source("data.csv").load(context(tmp_path))
+        source("data.csv", lag_days=0).load(context(tmp_path))
 
 
 def test_lag_key_for_absent_series_is_config_error(tmp_path: Path) -> None:
@@ -526,6 +535,135 @@ def test_config_validation(fields: dict[str, object], detail: str) -> None:
         CsvSource.model_validate({"kind": "csv", "path": "x.csv", **fields})
 
 
+# -- publication lag: no default -------------------------------------------------
+
+LONG_MIXED = (
+    "series,date,value,known_at\n"
+    "A,2024-01-02,1,2024-01-04\n"
+    "A,2024-01-03,2,2024-01-05\n"
+    "B,2024-01-02,5,2024-01-03\n"
+    "B,2024-01-03,6,\n"
+)
+
+
+def test_explicit_zero_lag_is_allowed(tmp_path: Path) -> None:
+    frame = load_text(tmp_path, "date,A\n2024-01-05,1\n", lag_days=0)
+    assert rows(frame, "A") == [("2024-01-05", 1.0, "2024-01-05")]
+
+
+def test_wide_without_lag_is_a_config_error_naming_the_source() -> None:
+    with pytest.raises(ValidationError) as info:
+        source("vendor/etf_flows.csv")
+    message = str(info.value)
+    assert "vendor/etf_flows.csv: a wide file has no known_at and lag_days is not set" in message
+    assert "set lag_days" in message
+
+
+def test_wide_with_series_mapping_names_the_series_without_lag() -> None:
+    mapping = {"iwm": "SMALL_ETF_FLOW", "spy": "LARGE_ETF_FLOW"}
+    with pytest.raises(ValidationError, match=r"series SMALL_ETF_FLOW, LARGE_ETF_FLOW have no"):
+        source("flows.csv", series=mapping)
+    pattern = r"flows\.csv: series SMALL_ETF_FLOW has no known_at and no lag_days; set lag_days"
+    with pytest.raises(ValidationError, match=pattern):
+        source("flows.csv", series=mapping, lag_days={"LARGE_ETF_FLOW": 1})
+    assert source("flows.csv", series=mapping, lag_days={"default": 0}).lag_days == {"default": 0}
+
+
+def test_wide_lag_dict_without_default_missing_a_column(tmp_path: Path) -> None:
+    text = "date,SMALL_ETF_FLOW,LARGE_ETF_FLOW\n2024-01-02,1,2\n"
+    pattern = (
+        re.escape(str(tmp_path / "data.csv"))
+        + r": series LARGE_ETF_FLOW has no known_at and no lag_days; set lag_days"
+    )
+    with pytest.raises(ConfigError, match=pattern) as info:
+        load_text(tmp_path, text, lag_days={"SMALL_ETF_FLOW": 1})
+    assert "\n" not in str(info.value)
+
+
+def test_long_with_known_at_on_every_row_needs_no_lag(tmp_path: Path) -> None:
+    text = LONG_MIXED.replace("B,2024-01-03,6,\n", "B,2024-01-03,6,2024-01-04\n")
+    frame = load_text(tmp_path, text, layout="long", lag_days=None)
+    assert rows(frame, "A") == [
+        ("2024-01-02", 1.0, "2024-01-04"),
+        ("2024-01-03", 2.0, "2024-01-05"),
+    ]
+    assert rows(frame, "B") == [
+        ("2024-01-02", 5.0, "2024-01-03"),
+        ("2024-01-03", 6.0, "2024-01-04"),
+    ]
+
+
+def test_long_row_without_known_at_and_without_value_needs_no_lag(tmp_path: Path) -> None:
+    text = LONG_MIXED.replace("B,2024-01-03,6,\n", "B,2024-01-03,NA,\n")
+    frame = load_text(tmp_path, text, layout="long", lag_days=None)
+    assert rows(frame, "B") == [("2024-01-02", 5.0, "2024-01-03")]
+
+
+def test_long_rows_without_known_at_and_no_lag_name_the_series(tmp_path: Path) -> None:
+    pattern = (
+        re.escape(str(tmp_path / "rev.csv"))
+        + r": series B \(line 5\) has no known_at and no lag_days; set lag_days"
+    )
+    with pytest.raises(ConfigError, match=pattern) as info:
+        load_text(tmp_path, LONG_MIXED, name="rev.csv", layout="long", lag_days=None)
+    message = str(info.value)
+    assert "\n" not in message and "A" not in message.split(": ", 1)[1].split(";")[0]
+
+
+def test_long_without_known_at_column_and_no_lag(tmp_path: Path) -> None:
+    text = "series,date,value\nA,2024-01-02,1\nB,2024-01-02,2\n"
+    with pytest.raises(ConfigError, match=r"series A \(line 2\), B \(line 3\) have no known_at"):
+        load_text(tmp_path, text, layout="long", lag_days=None)
+
+
+def test_long_lag_dict_without_default_missing_a_series(tmp_path: Path) -> None:
+    text = "series,date,value\nA,2024-01-02,1\nB,2024-01-02,2\n"
+    with pytest.raises(ConfigError, match=r"series B \(line 3\) has no known_at and no lag_days"):
+        load_text(tmp_path, text, layout="long", lag_days={"A": 1})
+    frame = load_text(tmp_path, LONG_MIXED, layout="long", lag_days={"B": 2})
+    assert rows(frame, "B")[-1] == ("2024-01-03", 6.0, "2024-01-05")
+    mapped = {"B": "SMALL_REV_BREADTH"}
+    with pytest.raises(ConfigError, match=r"series SMALL_REV_BREADTH \(line 5\) has no"):
+        load_text(tmp_path, LONG_MIXED, layout="long", series=mapped, lag_days=None)
+
+
+def _cli_config(tmp_path: Path, csv_entry: str) -> Path:
+    """A config with the sample source and one csv source, written to tmp_path."""
+    config = tmp_path / "cfg.yaml"
+    config.write_text(
+        "name: lagcheck\n"
+        "data:\n"
+        "  sources:\n"
+        "    - {kind: sample, seed: 5, start: 2012-01-02, end: 2013-12-31}\n"
+        f"    - {csv_entry}\n" + SHORT_TARGET_AND_FEATURES + SHORT_MODEL,
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_cli_long_csv_without_lag_exits_2_naming_the_series(tmp_path: Path, run_cli) -> None:
+    (tmp_path / "extra.csv").write_text(
+        LONG_MIXED.replace("A,", "EXTRA_A,").replace("B,", "EXTRA_B,"), encoding="utf-8"
+    )
+    config = _cli_config(tmp_path, "{kind: csv, path: extra.csv, layout: long}")
+    proc = run_cli("data", "check", "--config", config, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, proc.stderr
+    assert "extra.csv: series EXTRA_B (line 5) has no known_at and no lag_days" in errors[0]
+    assert "set lag_days" in errors[0] and "EXTRA_A" not in errors[0]
+
+
+def test_cli_wide_csv_without_lag_exits_2_at_config_load(tmp_path: Path, run_cli) -> None:
+    config = _cli_config(tmp_path, "{kind: csv, path: etf_flows.csv}")
+    proc = run_cli("data", "check", "--config", config, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, proc.stderr
+    assert "cfg.yaml:5: data.sources[1]" in errors[0]
+    assert "etf_flows.csv: a wide file has no known_at and lag_days is not set" in errors[0]
+
+
 # -- property ------------------------------------------------------------------
 
 BDAYS = pd.bdate_range("2000-01-03", periods=2000)
@@ -555,7 +693,7 @@ def test_wide_round_trip(frame: tuple[pd.DatetimeIndex, list[list[float]]]) -> N
     ]
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "wide.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        loaded = source("wide.csv").load(context(Path(tmp), pd.Timestamp("2030-01-01")))
+        loaded = source("wide.csv", lag_days=0).load(context(Path(tmp), pd.Timestamp("2030-01-01")))
     for j, name in enumerate(names):
         part = loaded.loc[loaded["series"] == name]
         assert list(part["date"]) == list(dates)

@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 
 from features import BUILDERS, CORE_PILLARS, get_builder
+from regime.calendar import trading_days
 from regime.data.observations import concat_observations, make_observations
 from regime.data.panel import PointInTimePanel
 from regime.exceptions import ConfigError
 
-DAYS = pd.bdate_range("2023-01-02", periods=300)
+DAYS = trading_days("2023-01-02", "2024-03-08")
 
 
 def _panel(series: dict[str, np.ndarray], lag: int = 0) -> PointInTimePanel:

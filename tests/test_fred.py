@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from fred_server import FIXTURES, FakeSeries, FredTestServer, load_fixture_series, serve
 from pydantic import ValidationError
+from short_configs import SHORT_MODEL, SHORT_TARGET_AND_FEATURES
 
 from regime.data._base import LoadContext
 from regime.data.cache import ObservationCache
@@ -113,7 +114,7 @@ def make_source(server: FredTestServer | None, **fields) -> FredSource:
 
 def test_latest_values_with_publication_lag(server: FredTestServer, monkeypatch) -> None:
     monkeypatch.setenv(API_KEY_ENV, KEY)
-    source = make_source(server, lag_days={"UNRATE": 3})
+    source = make_source(server, vintages=False, lag_days={"UNRATE": 3, "default": 1})
     frame = source.load(LoadContext())
     assert list(frame.columns) == ["series", "date", "value", "known_at"]
     assert str(frame["series"].dtype) == "str"
@@ -123,7 +124,7 @@ def test_latest_values_with_publication_lag(server: FredTestServer, monkeypatch)
     assert unrate["known_at"].iloc[0] == TS("2023-11-06")  # Wed 2023-11-01 + 3 bdays
     assert unrate["known_at"].iloc[2] == TS("2024-01-04")
     fedfunds = frame.loc[frame["series"] == "FEDFUNDS"]
-    # FRED's "." (2023-07-01 in the real FEDFUNDS excerpt) is dropped; default lag is 1 bday.
+    # FRED's "." (2023-07-01 in the real FEDFUNDS excerpt) is dropped; the `default` lag is 1.
     assert fedfunds["date"].max() == TS("2023-06-01")
     assert fedfunds["value"].tolist() == [4.33, 4.57, 4.65, 4.83, 5.06, 5.08]
     assert fedfunds["known_at"].iloc[0] == TS("2023-01-02")
@@ -439,7 +440,7 @@ def test_sentinel_key_never_leaks(
     server.fail_next(status=500)
     server.fail_next(status=400, message="Bad Request.  Echo {api_key}")
     for vintages in (False, True):
-        source = make_source(server, vintages=vintages)
+        source = make_source(server, vintages=vintages, lag_days=None if vintages else 1)
         try:
             source.load(context)
         except DataError as exc:
@@ -489,7 +490,7 @@ def test_offline_load_reproduces_the_online_frame(
     server: FredTestServer, tmp_path: Path, monkeypatch, vintages: bool
 ) -> None:
     monkeypatch.setenv(API_KEY_ENV, KEY)
-    source = make_source(server, vintages=vintages)
+    source = make_source(server, vintages=vintages, lag_days=None if vintages else 1)
     online = LoadContext(cache_dir=tmp_path)
     fetched_raw = source.load_raw(online)
     fetched = source.load(online)
@@ -517,10 +518,14 @@ def test_offline_with_other_settings_says_pull(
     server: FredTestServer, tmp_path: Path, monkeypatch
 ) -> None:
     monkeypatch.setenv(API_KEY_ENV, KEY)
-    make_source(server, series=["UNRATE"]).load(LoadContext(cache_dir=tmp_path))
-    changed = make_source(server, series=["UNRATE"], lag_days=5)
+    latest = make_source(server, series=["UNRATE"], vintages=False, lag_days=1)
+    latest.load(LoadContext(cache_dir=tmp_path))
+    changed = make_source(server, series=["UNRATE"], vintages=False, lag_days=5)
     with pytest.raises(DataError, match=r"settings.*regime data pull"):
         changed.load(LoadContext(cache_dir=tmp_path, offline=True))
+    # The vintage default reads its own cache entries, never the latest-mode ones.
+    with pytest.raises(DataError, match=r"not in the cache.*regime data pull"):
+        make_source(server, series=["UNRATE"]).load(LoadContext(cache_dir=tmp_path, offline=True))
 
 
 def test_corrupt_cache_file_is_cache_error(
@@ -574,7 +579,7 @@ def test_api_root_from_env_and_config_wins(server: FredTestServer, monkeypatch) 
     monkeypatch.setenv(API_KEY_ENV, KEY)
     monkeypatch.setenv(API_ROOT_ENV, server.root_url)
     from_env = make_source(None, series=["UNRATE"])
-    assert len(from_env.load(LoadContext())) == 5
+    assert len(from_env.load(LoadContext())) == 6  # every UNRATE release (vintages)
     monkeypatch.setenv(API_ROOT_ENV, "http://127.0.0.1:9/nowhere")
     assert make_source(server, series=["UNRATE"]).resolve_api_root() == server.root_url
     monkeypatch.delenv(API_ROOT_ENV)
@@ -587,7 +592,7 @@ def test_api_key_sources(server: FredTestServer, tmp_path: Path, monkeypatch) ->
     source = make_source(server, series=["UNRATE"], api_key_file="fred.key")
     context = LoadContext(base_dir=tmp_path)
     assert source.resolve_api_key(context) == KEY
-    assert len(source.load(context)) == 5
+    assert len(source.load(context)) == 6
     monkeypatch.setenv(API_KEY_ENV, "from-env-1234")
     assert source.resolve_api_key(context) == "from-env-1234"
     monkeypatch.delenv(API_KEY_ENV)
@@ -599,13 +604,15 @@ def test_api_key_sources(server: FredTestServer, tmp_path: Path, monkeypatch) ->
 
 def test_config_validation() -> None:
     assert FredSource(series=["GDP"]).kind == "fred"
-    FredSource.model_validate({"kind": "fred", "series": ["GDP"], "lag_days": {"GDP": 20}})
+    FredSource.model_validate(
+        {"kind": "fred", "series": ["GDP"], "vintages": False, "lag_days": {"GDP": 20}}
+    )
     for bad in (
         {"series": []},
         {"series": ["GDP", "GDP"]},
         {"series": ["../GDP"]},
-        {"series": ["GDP"], "lag_days": {"UNRATE": 1}},
-        {"series": ["GDP"], "lag_days": -1},
+        {"series": ["GDP"], "vintages": False, "lag_days": {"UNRATE": 1, "GDP": 1}},
+        {"series": ["GDP"], "vintages": False, "lag_days": -1},
         {"series": ["GDP"], "start": "2020-13-01"},
         {"series": ["GDP"], "api_root": "localhost/fred"},
         {"series": ["GDP"], "api_key": "secret"},
@@ -613,8 +620,81 @@ def test_config_validation() -> None:
     ):
         with pytest.raises(ValidationError):
             FredSource.model_validate(bad)
-    source = FredSource(series=["GDP", "UNRATE"], lag_days={"UNRATE": 4}, start="2000-01-01")
+    source = FredSource(
+        series=["GDP", "UNRATE"], vintages=False, lag_days={"UNRATE": 4, "default": 1}
+    )
     assert source.lag_for("UNRATE") == 4
     assert source.lag_for("GDP") == 1
     assert source.source_key == "fred-latest"
     assert FredSource(series=["GDP"], vintages=True).source_key == "fred-vintages"
+
+
+def test_vintages_are_the_default() -> None:
+    source = FredSource(series=["GDP"])
+    assert source.vintages is True
+    assert source.lag_days is None
+    assert source.source_key == "fred-vintages"
+    assert source.settings_for("GDP") == {
+        "vintages": True,
+        "observation_start": None,
+        "lag_days": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("lag_days", "missing"),
+    [
+        (None, "GDP, UMCSENT have"),
+        ({"GDP": 0}, "UMCSENT has"),
+    ],
+)
+def test_latest_values_need_a_lag_for_every_series(
+    lag_days: dict[str, int] | None, missing: str
+) -> None:
+    fields = {"series": ["GDP", "UMCSENT"], "vintages": False, "lag_days": lag_days}
+    with pytest.raises(ValidationError) as info:
+        FredSource.model_validate(fields)
+    message = str(info.value)
+    assert f"fred series {missing} no lag_days (vintages: false" in message
+    assert "; set lag_days (business days" in message
+    assert "or use vintages: true" in message
+    # An explicit 0 (known the same day) or a `default` key covers a series.
+    assert FredSource(series=["GDP"], vintages=False, lag_days=0).lag_for("GDP") == 0
+    both = FredSource(series=["GDP", "UMCSENT"], vintages=False, lag_days={"default": 2})
+    assert [both.lag_for(s) for s in both.series] == [2, 2]
+
+
+def test_lag_without_latest_mode_is_refused() -> None:
+    with pytest.raises(ValidationError, match="lag_days only applies with vintages: false"):
+        FredSource(series=["GDP"], lag_days=20)
+
+
+def test_lag_for_an_unlagged_series_is_a_config_error() -> None:
+    source = FredSource.model_construct(series=["GDP"], vintages=False, lag_days=None)
+    with pytest.raises(ConfigError, match="fred series GDP has no lag_days"):
+        source.lag_for("GDP")
+
+
+def _fred_cli_config(tmp_path: Path, fred_entry: str) -> Path:
+    config = tmp_path / "fred.yaml"
+    config.write_text(
+        "name: fredlag\n"
+        "data:\n"
+        "  sources:\n"
+        "    - {kind: sample, seed: 5, start: 2012-01-02, end: 2013-12-31}\n"
+        f"    - {fred_entry}\n" + SHORT_TARGET_AND_FEATURES + SHORT_MODEL,
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_cli_latest_values_without_lag_exit_2(tmp_path: Path, run_cli) -> None:
+    entry = "{kind: fred, series: [GDP, UMCSENT], vintages: false, lag_days: {GDP: 20}}"
+    proc = run_cli(
+        "data", "check", "--config", _fred_cli_config(tmp_path, entry), cwd=tmp_path, timeout=120
+    )
+    assert proc.returncode == 2, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, proc.stderr
+    assert "fred.yaml:5: data.sources[1]" in errors[0]
+    assert "fred series UMCSENT has no lag_days" in errors[0] and "set lag_days" in errors[0]

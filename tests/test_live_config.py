@@ -23,6 +23,8 @@ def test_live_config_names_the_issue_series_and_parses():
     assert set(FRED_IDS) <= set(fred.series) and fred.vintages
     assert {s.kind for s in config.data.sources} == {"fred", "french", "cftc", "csv"}
     assert not config.synthetic
+    # No default lag: every vendor CSV (none carries known_at on every row) sets one.
+    assert all(s.lag_days is not None for s in config.data.sources if s.kind == "csv")
     assert {"RTY_LEV_NET_OI", "DFF", "DGS2"} <= set(FeatureSet.from_config(config).input_series)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from regime.calendar import trading_days
 from regime.data.observations import make_observations, validate_observations
 from regime.data.panel import PointInTimePanel
 from regime.exceptions import DataFormatError, MissingSeriesError
@@ -72,16 +73,42 @@ def test_status_reports_age_and_staleness():
     dates = pd.bdate_range("2024-01-01", "2024-03-29")
     obs = make_observations("D", dates, np.ones(len(dates)), dates)
     panel = PointInTimePanel(obs)
-    stale_after = panel.typical_staleness("D")
-    assert stale_after == 5  # ceil(1.5 x 1 day) + 0 lag + 3
-    fresh = panel.status("D", pd.Timestamp("2024-03-29"), stale_after)
+    assert panel.max_age_days("D") == 5  # ceil(1.5 x 1 day) + 0 lag + 3
+    fresh = panel.status("D", pd.Timestamp("2024-03-28"))
     assert (fresh.age_days, fresh.stale) == (0, False)
-    old = panel.status("D", pd.Timestamp("2024-04-30"), stale_after)
+    old = panel.status("D", pd.Timestamp("2024-04-30"))
     assert old.stale and old.age_days == 32
+    assert (
+        PointInTimePanel(obs, max_age={"D": 40}).status("D", pd.Timestamp("2024-04-30")).stale
+        is False
+    )
+
+
+def test_stale_is_missing_not_carried_forward():
+    dates = trading_days("2024-01-02", "2024-02-29")
+    obs = make_observations("D", dates, np.arange(len(dates), dtype=float), dates)
+    panel = PointInTimePanel(obs, end="2024-04-30")
+    latest = panel.latest("D")
+    assert latest["2024-02-29"] == len(dates) - 1
+    assert latest["2024-03-05"] == len(dates) - 1  # 5 days old: still fresh
+    assert latest["2024-03-06":].isna().all()  # 6 days and more: stale, so missing
+    assert panel.stale("D")["2024-03-06":].all() and not panel.stale("D")["2024-03-05"]
+    configured = PointInTimePanel(obs, end="2024-04-30", max_age={"D": 90})
+    assert configured.latest("D").notna()["2024-01-02":].all()
+    assert panel.fresh_through("D") == pd.Timestamp("2024-03-05")
+
+
+def test_panel_calendar_is_trading_days():
+    dates = pd.date_range("2024-03-25", "2024-04-05")  # every calendar day
+    obs = make_observations("D", dates, np.ones(len(dates)), dates)
+    calendar = PointInTimePanel(obs).calendar
+    assert pd.Timestamp("2024-03-29") not in calendar  # Good Friday
+    assert pd.Timestamp("2024-03-30") not in calendar  # Saturday
+    assert list(calendar) == list(trading_days("2024-03-25", "2024-04-05"))
 
 
 def test_truncate_is_the_panel_built_on_that_day():
-    dates = pd.bdate_range("2024-01-01", periods=30)
+    dates = trading_days("2024-01-02", "2024-02-13")
     obs = make_observations("D", dates, np.arange(30.0), dates + pd.offsets.BDay(1))
     panel = PointInTimePanel(obs)
     day = dates[10]
@@ -98,7 +125,8 @@ def test_events_of_a_stopped_feed_are_missing_not_zero():
     dates = pd.bdate_range("2024-01-01", periods=10)
     obs = make_observations("F", dates, np.ones(10), dates)
     panel = PointInTimePanel(obs, end="2024-01-31")
-    assert panel.events("F")["2024-01-31"] == 0.0
+    assert np.isnan(panel.events("F")["2024-01-31"])  # older than its inferred maximum age
+    assert panel.events("F", max_age_days=30)["2024-01-31"] == 0.0
     limited = panel.events("F", max_age_days=7)
     assert limited["2024-01-19"] == 0.0  # 7 days after the last flow (Jan 12)
     assert np.isnan(limited["2024-01-22"])  # 10 days: the feed stopped

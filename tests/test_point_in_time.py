@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from short_configs import SHORT_MODEL, SHORT_TARGET_AND_FEATURES
 
+from regime.calendar import trading_days
 from regime.config import parse_config
 from regime.data._base import LoadContext
 from regime.data.panel import PointInTimePanel
@@ -30,7 +31,7 @@ data:
     + SHORT_MODEL
 )
 
-DAYS = pd.bdate_range("2012-06-01", "2016-12-30")
+DAYS = trading_days("2012-06-01", "2016-12-30")
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from regime.calendar import trading_days
 from regime.data._base import LoadContext
 from regime.data.sample import SAMPLE_SERIES, SampleSource, simulate_sample
 
@@ -32,6 +33,23 @@ def test_all_series_and_their_calendars():
     assert pd.Timestamp("2020-12-25") not in set(prices["date"])  # holidays are closed
     assert pd.Timestamp("2013-06-12") not in set(flows["date"])  # the vendor outage
     assert pd.Timestamp("2013-06-12") in set(prices["date"])
+    sessions = trading_days("2000-01-03", "2024-12-31")
+    for series in ("SMALL_TR", "LARGE_TR", "SMALL_FWD_PE", "LARGE_FWD_PE", "DGS2"):
+        assert pd.DatetimeIndex(by[series]["date"]).equals(sessions), series  # NYSE sessions
+    outage = pd.date_range("2013-06-10", "2013-06-14")
+    assert pd.DatetimeIndex(flows["date"]).equals(sessions.difference(outage))
+    # Hurricane Sandy, a day of mourning, Good Friday, 9/11.
+    for closed in ("2012-10-29", "2018-12-05", "2020-04-10", "2001-09-14"):
+        assert pd.Timestamp(closed) not in set(prices["date"])
+    policy = by["DFF"]  # the policy rate has a value every business day
+    assert pd.DatetimeIndex(policy["date"]).equals(pd.bdate_range("2000-01-03", "2024-12-31"))
+
+
+def test_saturday_sessions_before_1952_are_trading_days():
+    obs = simulate_sample(1, "1950-01-01", "1951-12-31")
+    prices = pd.DatetimeIndex(obs.loc[obs["series"] == "SMALL_TR", "date"])
+    assert prices.equals(trading_days("1950-01-01", "1951-12-31"))
+    assert (prices.day_of_week == 5).any()
 
 
 def test_sample_is_marked_synthetic():

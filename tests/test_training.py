@@ -9,11 +9,13 @@ import pandas as pd
 import pytest
 from sklearn.dummy import DummyClassifier
 
+from regime.calendar import trading_days
 from regime.config import EvaluationConfig, parse_config
 from regime.data._base import LoadContext
-from regime.evaluation import walk_forward
+from regime.evaluation import FitSettings, walk_forward
+from regime.fitted import block_bootstrap_indices
 from regime.scoring import load_model
-from regime.training import block_bootstrap_indices, train_config
+from regime.training import train_config
 
 SEEN: list[pd.Timestamp] = []
 
@@ -31,12 +33,14 @@ def test_walk_forward_purges_the_horizon_before_each_test_block():
     X = pd.DataFrame({"a": np.arange(700.0)}, index=index)
     y = pd.Series(np.arange(700) % 2, index=index)
     SEEN.clear()
+    known = pd.Series(index.shift(30), index=index)  # each label known 30 rows later
     result = walk_forward(
-        RecordingClassifier(strategy="prior"),
+        FitSettings(make=lambda seed: RecordingClassifier(strategy="prior")),
         X,
         y,
+        known,
         EvaluationConfig(min_train_days=200, step_days=100),
-        horizon_days=30,
+        purge=30,
     )
     starts = result.predictions.groupby("fold").apply(lambda g: g.index[0])
     assert len(SEEN) == len(starts) == 5
@@ -104,7 +108,7 @@ evaluation: {min_train_days: 252, step_days: 252}
     path = train_config(config, Path("."), tmp_path, LoadContext()).artifact_path
     ax = load_model(path).plot_history("2018-01-02", "2018-06-29")
     line = ax.get_lines()[0]
-    assert len(line.get_xdata()) == len(pd.bdate_range("2018-01-02", "2018-06-29"))
+    assert len(line.get_xdata()) == len(trading_days("2018-01-02", "2018-06-29"))
     assert len(ax.collections) == 1  # the interval band
     assert len(ax.get_lines()) == 3  # probability and the two stance thresholds
     ax.figure.savefig(tmp_path / "history.png")

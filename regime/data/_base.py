@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,28 @@ class SourceBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: str
+    max_age_days: int | dict[str, int] | None = None
     synthetic: ClassVar[bool] = False
+
+    @field_validator("max_age_days")
+    @classmethod
+    def _check_max_age(cls, value: int | dict[str, int] | None) -> int | dict[str, int] | None:
+        ages = value.items() if isinstance(value, dict) else [("max_age_days", value)]
+        for key, age in ages:
+            if age is not None and age < 1:
+                raise ValueError(f"max_age_days {key!r} is {age}; it must be at least 1 day")
+        return value
+
+    def max_age_for(self, series: str) -> int | None:
+        """The configured maximum age of ``series`` in calendar days, or None to infer it.
+
+        ``max_age_days`` is one number for every series of the source, or a
+        mapping from series id (or ``default``) to days.
+        """
+        ages = self.max_age_days
+        if isinstance(ages, dict):
+            return ages.get(series, ages.get("default"))
+        return ages
 
     def load(self, context: LoadContext) -> pd.DataFrame:  # pragma: no cover - abstract
         """Return this source's observations."""

@@ -10,6 +10,11 @@ file in one of two layouts:
     Columns ``series``, ``date``, ``value`` and optionally ``known_at``; each
     row is one observation.
 
+A row's ``known_at`` is its long-layout ``known_at`` cell or, when there is
+none, ``date + lag_days`` business days. There is no default lag (point in
+time: a value is only usable once published), so a series with rows lacking
+``known_at`` and no lag is a :class:`~regime.exceptions.ConfigError`.
+
 Every cell is read as a string and parsed here, so each error names the file,
 the 1-based physical line (the header is line 1) and the column, e.g.
 ``flows.csv:7: column SMALL_ETF_FLOW: 'abc' is not a number; ...``.
@@ -95,6 +100,25 @@ def _closest(name: str, options: Iterable[str]) -> str:
             return f"closest is {option!r}"
     best = difflib.get_close_matches(name, choices, n=1, cutoff=0.0)
     return f"closest is {best[0]!r}" if best else f"columns are {choices}"
+
+
+def _no_lag_message(origin: str, unset: dict[str, int | None]) -> str:
+    """One line naming the series that have no ``known_at`` and no lag, and what to do.
+
+    ``unset`` maps series ids to the first line without ``known_at`` (None: the
+    whole series, as in a wide file); empty means every series of a wide file.
+    """
+    fix = (
+        "set lag_days (business days after the date until the value is published) per "
+        "source, or per series with a dict whose `default` key covers the rest"
+    )
+    if not unset:
+        return f"{origin}: a wide file has no known_at and lag_days is not set; {fix}"
+    names = ", ".join(
+        sid if line is None else f"{sid} (line {line})" for sid, line in unset.items()
+    )
+    has = "has" if len(unset) == 1 else "have"
+    return f"{origin}: series {names} {has} no known_at and no lag_days; {fix}"
 
 
 def _parse_number(cell: str) -> float:
@@ -295,10 +319,12 @@ class CsvSource(SourceBase):
         Wide: file column -> series id; only these columns are read. Long:
         file series name -> series id; only these series are read. None reads
         every column (wide) or series (long) under its own name.
-    lag_days : int or dict of str to int
+    lag_days : int, dict of str to int, or None
         Publication lag in business days: ``known_at = date + lag``. A dict
-        is keyed by series id, with an optional ``"default"`` (else 0).
-        Ignored for long rows with an explicit ``known_at``.
+        is keyed by series id, with an optional ``"default"``. None (the
+        default) sets no lag: then every row must carry its own
+        ``known_at`` (long layout), and a row without one is a config error
+        naming its series. Ignored for long rows with an explicit ``known_at``.
     scale : dict of str to float
         Per-series multiplier keyed by series id, e.g. ``0.01`` for percent.
     """
@@ -309,7 +335,7 @@ class CsvSource(SourceBase):
     date_column: str = "date"
     date_format: str | None = None
     series: dict[str, str] | None = None
-    lag_days: int | dict[str, int] = 0
+    lag_days: int | dict[str, int] | None = None
     scale: dict[str, float] = Field(default_factory=dict)
 
     @field_validator("path")
@@ -362,7 +388,9 @@ class CsvSource(SourceBase):
 
     @field_validator("lag_days")
     @classmethod
-    def _check_lag_days(cls, value: int | dict[str, int]) -> int | dict[str, int]:
+    def _check_lag_days(cls, value: int | dict[str, int] | None) -> int | dict[str, int] | None:
+        if value is None:
+            return value
         lags = value.items() if isinstance(value, dict) else [("lag_days", value)]
         for key, lag in lags:
             if lag < 0:
@@ -386,6 +414,13 @@ class CsvSource(SourceBase):
             raise ValueError(f"date_column {self.date_column!r} clashes with a long-layout column")
         if self.series is not None:
             self._check_keys(set(self.series.values()), ValueError, "series ids in `series`")
+        if self.layout == "wide":
+            # A wide file has no known_at column: every series needs a lag. Without
+            # `series` the ids are only known once the file is read (see _parse_wide).
+            ids = [] if self.series is None else list(self.series.values())
+            unset: dict[str, int | None] = {s: None for s in ids if self._lag_for(s) is None}
+            if self.lag_days is None or unset:
+                raise ValueError(_no_lag_message(self.path, unset))
         return self
 
     def label(self) -> str:
@@ -430,10 +465,21 @@ class CsvSource(SourceBase):
 
     # -- helpers -------------------------------------------------------------
 
-    def _lag_for(self, series_id: str) -> int:
-        if isinstance(self.lag_days, int):
-            return self.lag_days
-        return self.lag_days.get(series_id, self.lag_days.get("default", 0))
+    def _lag_for(self, series_id: str) -> int | None:
+        """The series' lag (its own key, else ``default``), or None if unset."""
+        if isinstance(self.lag_days, dict):
+            return self.lag_days.get(series_id, self.lag_days.get("default"))
+        return self.lag_days
+
+    def _require_lags(self, origin: str, series_lines: dict[str, int | None]) -> None:
+        """Raise ConfigError naming the series without known_at that have no lag.
+
+        ``series_lines`` maps each series id whose rows lack ``known_at`` to
+        the first such line (None when every row lacks it, as in a wide file).
+        """
+        unset = {sid: line for sid, line in series_lines.items() if self._lag_for(sid) is None}
+        if unset:
+            raise ConfigError(_no_lag_message(origin, unset))
 
     def _check_keys(
         self, present: set[str], error: type[Exception], where: str, prefix: str = ""
@@ -523,6 +569,7 @@ class CsvSource(SourceBase):
                     raise _missing_column(
                         table, column, "fix the key in `series` or the file's header"
                     )
+        self._require_lags(table.origin, dict.fromkeys(mapping.values()))
         date_pos = header.index(self.date_column)
         targets = [(header.index(column), column, sid) for column, sid in mapping.items()]
 
@@ -552,7 +599,7 @@ class CsvSource(SourceBase):
             pd.DatetimeIndex(
                 np.concatenate(
                     [
-                        add_business_days(index, self._lag_for(sid)).to_numpy()
+                        add_business_days(index, self._lag_for(sid) or 0).to_numpy()
                         for _, _, sid in targets
                     ]
                 )
@@ -651,6 +698,12 @@ class CsvSource(SourceBase):
         else:
             self._check_keys(set(ids), ConfigError, "file's series", f"{table.origin}: ")
 
+        # A row with a value but no known_at needs a lag (rows without a value are dropped).
+        first_unknown: dict[str, int] = {}
+        for sid, known_at, value, line in zip(ids, explicit, values, lines, strict=True):
+            if known_at is None and not math.isnan(value):
+                first_unknown.setdefault(sid, line)
+        self._require_lags(table.origin, first_unknown)
         index = pd.DatetimeIndex(np.array(days, dtype="datetime64[D]").astype("datetime64[ns]"))
         id_array = np.array(ids, dtype=object)
         has_known = np.array([k is not None for k in explicit], dtype=bool)
@@ -658,7 +711,7 @@ class CsvSource(SourceBase):
             [np.datetime64("NaT") if k is None else np.datetime64(k, "D") for k in explicit],
             dtype="datetime64[D]",
         ).astype("datetime64[ns]")
-        lags = np.array([self._lag_for(sid) for sid in ids], dtype=np.int64)
+        lags = np.array([self._lag_for(sid) or 0 for sid in ids], dtype=np.int64)
         for lag in np.unique(lags[~has_known]):
             mask = ~has_known & (lags == lag)
             known[mask] = add_business_days(index[mask], int(lag)).to_numpy()

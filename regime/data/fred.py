@@ -2,19 +2,21 @@
 
 Two modes, chosen by :attr:`FredSource.vintages`:
 
+* ``vintages: true`` (the default) reads every release (ALFRED, output_type 1
+  over the whole real-time axis), so ``known_at`` is the day each value entered
+  the record, its ``realtime_start`` (clipped up to the observation date for the
+  rare series, such as projections, that publish values for future dates).
+  :meth:`FredSource.load` returns the four canonical columns;
+  :meth:`FredSource.load_raw` and the cache files also keep ``realtime_end``
+  (NaT while the value is still current, FRED's ``9999-12-31``).
 * ``vintages: false`` reads each series' latest values (``fred/series/observations``
   with FRED's default real-time period, today). Nothing says when a value was
   first published, so ``known_at`` is the observation date plus a per-series
   publication lag in business days (``lag_days``, counted from the observation
   date, which FRED puts at the *start* of the period: set a monthly series' lag
-  from the first of the month to its release).
-* ``vintages: true`` reads every release (ALFRED, output_type 1 over the whole
-  real-time axis), so ``known_at`` is the day each value entered the record,
-  its ``realtime_start`` (clipped up to the observation date for the rare
-  series, such as projections, that publish values for future dates).
-  :meth:`FredSource.load` returns the four canonical columns;
-  :meth:`FredSource.load_raw` and the cache files also keep ``realtime_end``
-  (NaT while the value is still current, FRED's ``9999-12-31``).
+  from the first of the month to its release). There is no default lag: a
+  value is only usable once published, and a guessed lag would let the model
+  see it weeks early, so every series needs one (config error otherwise).
 
 FRED refuses an observations request whose real-time period spans more than
 2,000 vintage dates, so :meth:`FredClient.all_releases` first lists the vintage
@@ -740,11 +742,13 @@ class FredSource(SourceBase):
     series : list of str
         FRED series ids; they stay the series ids of the panel.
     vintages : bool
-        True: ALFRED releases, ``known_at`` = ``realtime_start``. False: latest
-        values, ``known_at`` = date + ``lag_days`` business days.
-    lag_days : int or dict of str to int
-        Publication lag in business days (latest mode only); a dict maps
-        series ids to lags, series not in it get 1.
+        True (default): ALFRED releases, ``known_at`` = ``realtime_start``.
+        False: latest values, ``known_at`` = date + ``lag_days`` business days.
+    lag_days : int, dict of str to int, or None
+        Publication lag in business days, counted from the observation date
+        (``vintages: false`` only, where it is required for every series). A
+        dict maps series ids, and optionally ``default``, to lags. None
+        (default): unset, which is an error in latest mode.
     api_key_file : str, optional
         File whose first line is the key, used when ``FRED_API_KEY`` is unset.
     api_root : str, optional
@@ -758,8 +762,8 @@ class FredSource(SourceBase):
 
     kind: Literal["fred"] = "fred"
     series: list[str] = Field(min_length=1)
-    vintages: bool = False
-    lag_days: int | dict[str, int] = 1
+    vintages: bool = True
+    lag_days: int | dict[str, int] | None = None
     api_key_file: str | None = None
     api_root: str | None = None
     start: str | None = None
@@ -799,14 +803,29 @@ class FredSource(SourceBase):
 
     @model_validator(mode="after")
     def _check_lags(self) -> FredSource:
-        lags = self.lag_days if isinstance(self.lag_days, dict) else {"*": self.lag_days}
+        if self.lag_days is None:
+            lags: dict[str, int] = {}
+        elif isinstance(self.lag_days, dict):
+            lags = self.lag_days
+        else:
+            lags = {"*": self.lag_days}
         negative = {k: v for k, v in lags.items() if v < 0}
         if negative:
             raise ValueError(f"lag_days must be >= 0, got {negative}")
         if isinstance(self.lag_days, dict):
-            unknown = sorted(set(self.lag_days) - set(self.series))
+            unknown = sorted(set(self.lag_days) - set(self.series) - {"default"})
             if unknown:
                 raise ValueError(f"lag_days names series not in `series`: {unknown}")
+        if self.vintages and self.lag_days is not None:
+            raise ValueError(
+                "lag_days only applies with vintages: false (vintages, the default, take "
+                "known_at from each ALFRED release); remove lag_days, or set vintages: false "
+                "to read latest values with this lag"
+            )
+        if not self.vintages:
+            unset = [s for s in self.series if self._lag_or_none(s) is None]
+            if unset:
+                raise ValueError(_no_lag_message(unset))
         return self
 
     # -- settings ----------------------------------------------------------
@@ -820,11 +839,34 @@ class FredSource(SourceBase):
         """Cache sub-directory: ``fred-vintages`` or ``fred-latest``."""
         return "fred-vintages" if self.vintages else "fred-latest"
 
-    def lag_for(self, series_id: str) -> int:
-        """Publication lag of a series in business days (latest mode)."""
+    def _lag_or_none(self, series_id: str) -> int | None:
+        """The configured lag of a series (its own, else ``default``), or None."""
         if isinstance(self.lag_days, dict):
-            return int(self.lag_days.get(series_id, 1))
-        return int(self.lag_days)
+            return self.lag_days.get(series_id, self.lag_days.get("default"))
+        return self.lag_days
+
+    def lag_for(self, series_id: str) -> int:
+        """Publication lag of a series in business days (latest mode).
+
+        Parameters
+        ----------
+        series_id : str
+            A FRED series id of this source.
+
+        Returns
+        -------
+        int
+            Business days from the observation date to ``known_at``.
+
+        Raises
+        ------
+        ConfigError
+            If no lag is configured for the series (there is no default lag).
+        """
+        lag = self._lag_or_none(series_id)
+        if lag is None:
+            raise ConfigError(_no_lag_message([series_id]))
+        return int(lag)
 
     def settings_for(self, series_id: str) -> dict[str, Any]:
         """The settings that shape a series' cached rows; a cache entry pulled
@@ -1056,6 +1098,18 @@ class FredSource(SourceBase):
         See :meth:`load_raw` for the online, offline and fallback behaviour.
         """
         return validate_observations(self.load_raw(context, client=client), self.label())
+
+
+def _no_lag_message(series: list[str]) -> str:
+    """One line saying which latest-mode series lack a publication lag and what to do."""
+    names = ", ".join(series)
+    have = "has" if len(series) == 1 else "have"
+    return (
+        f"fred series {names} {have} no lag_days (vintages: false reads latest values, which "
+        "carry no release date); set lag_days (business days from the observation date, which "
+        "FRED puts at the start of the period, to the release) per source or per series, e.g. "
+        "{UMCSENT: 25, default: 1}, or use vintages: true"
+    )
 
 
 def _check_root(value: str) -> None:

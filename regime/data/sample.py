@@ -25,6 +25,7 @@ from typing import ClassVar, Literal
 import numpy as np
 import pandas as pd
 
+from regime.calendar import trading_days
 from regime.data._base import LoadContext, SourceBase
 from regime.data.observations import add_business_days, concat_observations, make_observations
 
@@ -50,17 +51,6 @@ CUTS_DRIFT = 0.00030  # per percentage point of cuts delivered over 126 days
 CHEAPNESS_DRIFT = 0.00030  # per unit of -log(relative P/E) below its mean
 POSITIONING_DRIFT = -0.00012  # per standard deviation of net speculative length
 NOISE_SCALE = 0.0050  # scale of the fat-tailed daily relative-return noise
-
-
-def _market_holidays(days: pd.DatetimeIndex) -> np.ndarray:
-    """Mask of business days the simulated exchange is closed."""
-    fixed = ((days.month == 1) & (days.day == 1)) | ((days.month == 7) & (days.day == 4))
-    fixed |= (days.month == 12) & (days.day == 25)
-    thanksgiving = (
-        (days.month == 11) & (days.day_of_week == 3) & (days.day >= 22) & (days.day <= 28)
-    )
-    closure = (days >= "2001-09-11") & (days <= "2001-09-14")
-    return np.asarray(fixed | thanksgiving | closure)
 
 
 def _student_t(rng: np.random.Generator, dof: float, size: int) -> np.ndarray:
@@ -95,7 +85,7 @@ def simulate_sample(seed: int, start: str | date, end: str | date) -> pd.DataFra
     seed : int
         Seed of the random generator; the same seed gives the same table.
     start, end : date-like
-        First and last business day of the simulation.
+        First and last day of the simulation.
 
     Returns
     -------
@@ -103,7 +93,11 @@ def simulate_sample(seed: int, start: str | date, end: str | date) -> pd.DataFra
         Observations (``series, date, value, known_at``) of :data:`SAMPLE_SERIES`.
     """
     rng = np.random.default_rng(seed)
-    days = pd.bdate_range(start, end)
+    # The simulation steps through business days (plus the Saturday sessions
+    # before 1952); market series exist on NYSE sessions only.
+    sessions = trading_days(start, end)
+    days = pd.bdate_range(start, end).union(sessions)
+    open_ = np.asarray(days.isin(sessions))
     n = len(days)
 
     # Latent small-vs-large regime: two states, mean spell about 120 business days.
@@ -163,8 +157,6 @@ def simulate_sample(seed: int, start: str | date, end: str | date) -> pd.DataFra
 
     large_pe = 17.0 * np.exp(np.cumsum(rng.normal(0.0, 0.004, n)) * 0.3)
     small_pe = large_pe * 1.1 * np.exp(log_rel_pe)
-
-    open_ = ~_market_holidays(days)
 
     def daily(series: str, values: np.ndarray, lag: int, mask: np.ndarray = open_) -> pd.DataFrame:
         dates = days[mask]

@@ -33,22 +33,36 @@ SourceConfig = Annotated[
 ]
 
 
-def load_observations(sources: list[SourceBase], context: LoadContext) -> pd.DataFrame:
-    """Load every source and stack their observations.
+def load_sources(
+    sources: list[SourceBase], context: LoadContext
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Load every source; return the stacked observations and the configured maximum ages.
 
-    Raises DataError when two sources provide the same series id.
+    The second item maps each series whose source sets ``max_age_days`` to
+    that age (other series have theirs inferred by the panel). Raises
+    DataError when two sources provide the same series id.
     """
     frames = []
-    owner: dict[str, str] = {}
+    owner: dict[str, SourceBase] = {}
     for source in sources:
         frame = validate_observations(source.load(context), source.label())
         for series in frame["series"].unique():
             if series in owner:
                 raise DataError(
-                    f"series {series!r} comes from both {owner[series]} and {source.label()}; "
-                    "rename one in the config"
+                    f"series {series!r} comes from both {owner[series].label()} and "
+                    f"{source.label()}; rename one in the config"
                 )
-            owner[series] = source.label()
+            owner[series] = source
         logger.debug("loaded %s rows from %s", len(frame), source.label())
         frames.append(frame)
-    return concat_observations(frames)
+    max_age = {
+        series: age
+        for series, source in owner.items()
+        if (age := source.max_age_for(series)) is not None
+    }
+    return concat_observations(frames), max_age
+
+
+def load_observations(sources: list[SourceBase], context: LoadContext) -> pd.DataFrame:
+    """Load every source and stack their observations (see :func:`load_sources`)."""
+    return load_sources(sources, context)[0]

@@ -1,0 +1,195 @@
+"""The exchange's trading days (NYSE sessions), from ``pandas_market_calendars``.
+
+Every day the product scores or trains on is an NYSE session: weekends,
+holidays and special closures (2001-09-11 to 14, 2012-10-29 and 30, days of
+national mourning) are not sessions, and before 1952 some Saturdays are.
+
+The sessions of the whole supported span (:data:`FIRST_DAY` to
+:data:`LAST_DAY`; the library's NYSE holiday rules start in 1885) are computed
+once per process, on first use, and then sliced, so calls are cheap.
+``pandas_market_calendars`` is imported only then, not when this module is.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+FIRST_DAY = pd.Timestamp("1885-01-01")
+LAST_DAY = pd.Timestamp("2100-12-31")
+
+DateLike = str | date | pd.Timestamp | np.datetime64
+
+
+@lru_cache(maxsize=1)
+def _sessions() -> pd.DatetimeIndex:
+    """All NYSE sessions from FIRST_DAY to LAST_DAY: tz-naive, ``datetime64[ns]``, midnight."""
+    import pandas_market_calendars as mcal
+
+    days = mcal.get_calendar("NYSE").valid_days(FIRST_DAY, LAST_DAY)
+    naive = days.tz_localize(None).normalize().as_unit("ns")
+    return pd.DatetimeIndex(naive.to_numpy(), name=None)
+
+
+def _day(value: DateLike) -> pd.Timestamp:
+    """``value`` as a tz-naive midnight Timestamp inside the supported span."""
+    day = pd.Timestamp(value)
+    if pd.isna(day):
+        raise ValueError(f"not a date: {value!r}")
+    if day.tzinfo is not None:
+        day = day.tz_localize(None)
+    day = day.normalize()
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(
+            f"{day:%Y-%m-%d} is outside the trading calendar, which covers "
+            f"{FIRST_DAY:%Y-%m-%d} to {LAST_DAY:%Y-%m-%d}"
+        )
+    return day
+
+
+def _session_at(position: int, what: str) -> pd.Timestamp:
+    """The session at ``position``, or ValueError naming ``what`` when there is none."""
+    sessions = _sessions()
+    if not 0 <= position < len(sessions):
+        raise ValueError(f"no trading day {what} within the trading calendar")
+    return sessions[position]
+
+
+def trading_days(start: DateLike, end: DateLike) -> pd.DatetimeIndex:
+    """NYSE sessions in ``[start, end]``.
+
+    Parameters
+    ----------
+    start, end : date-like
+        First and last day, inclusive (a time of day is ignored).
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        Sorted, tz-naive ``datetime64[ns]`` midnights, without ``freq``;
+        empty when ``end`` is before ``start``.
+
+    Raises
+    ------
+    ValueError
+        If ``start`` or ``end`` is outside the supported span.
+    """
+    lo, hi = _day(start), _day(end)
+    sessions = _sessions()
+    return sessions[sessions.searchsorted(lo) : sessions.searchsorted(hi, side="right")]
+
+
+def is_trading_day(day: DateLike) -> bool:
+    """Whether ``day`` is an NYSE session.
+
+    Parameters
+    ----------
+    day : date-like
+        The day (a time of day is ignored).
+
+    Returns
+    -------
+    bool
+    """
+    target = _day(day)
+    sessions = _sessions()
+    position = sessions.searchsorted(target)
+    return bool(position < len(sessions) and sessions[position] == target)
+
+
+def trading_day_on_or_before(day: DateLike) -> pd.Timestamp:
+    """``day`` if it is a session, else the last session before it.
+
+    Parameters
+    ----------
+    day : date-like
+        The day (a time of day is ignored).
+
+    Returns
+    -------
+    pandas.Timestamp
+        A tz-naive midnight.
+    """
+    target = _day(day)
+    position = int(_sessions().searchsorted(target, side="right")) - 1
+    return _session_at(position, f"on or before {target:%Y-%m-%d}")
+
+
+def trading_day_on_or_after(day: DateLike) -> pd.Timestamp:
+    """``day`` if it is a session, else the first session after it.
+
+    Parameters
+    ----------
+    day : date-like
+        The day (a time of day is ignored).
+
+    Returns
+    -------
+    pandas.Timestamp
+        A tz-naive midnight.
+    """
+    target = _day(day)
+    position = int(_sessions().searchsorted(target, side="left"))
+    return _session_at(position, f"on or after {target:%Y-%m-%d}")
+
+
+def previous_trading_day(day: DateLike, n: int = 1) -> pd.Timestamp:
+    """The ``n``-th session strictly before ``day``.
+
+    Parameters
+    ----------
+    day : date-like
+        The day (a session or not).
+    n : int, default 1
+        How many sessions back; at least 1.
+
+    Returns
+    -------
+    pandas.Timestamp
+    """
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    target = _day(day)
+    position = int(_sessions().searchsorted(target, side="left")) - n
+    return _session_at(position, f"{n} session(s) before {target:%Y-%m-%d}")
+
+
+def next_trading_day(day: DateLike, n: int = 1) -> pd.Timestamp:
+    """The ``n``-th session strictly after ``day``.
+
+    Parameters
+    ----------
+    day : date-like
+        The day (a session or not).
+    n : int, default 1
+        How many sessions ahead; at least 1.
+
+    Returns
+    -------
+    pandas.Timestamp
+    """
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    target = _day(day)
+    position = int(_sessions().searchsorted(target, side="right")) + n - 1
+    return _session_at(position, f"{n} session(s) after {target:%Y-%m-%d}")
+
+
+def count_trading_days(start: DateLike, end: DateLike) -> int:
+    """Number of NYSE sessions in ``[start, end]`` (0 when ``end`` is before ``start``).
+
+    Parameters
+    ----------
+    start, end : date-like
+        First and last day, inclusive.
+
+    Returns
+    -------
+    int
+    """
+    lo, hi = _day(start), _day(end)
+    sessions = _sessions()
+    return max(int(sessions.searchsorted(hi, side="right") - sessions.searchsorted(lo)), 0)

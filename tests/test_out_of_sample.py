@@ -1,0 +1,114 @@
+"""Past days are scored out of sample, trading days only, and never past the newest data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from regime.exceptions import ConfigError, DataError
+from regime.labels import make_labels
+from regime.scoring import load_model
+from regime.training import trainable_mask
+
+
+@pytest.fixture(scope="module")
+def model(trained_model: Path):
+    return load_model(trained_model)
+
+
+def test_history_out_of_sample_auc_equals_the_walk_forward_auc(model):
+    metrics = model.card["metrics"]
+    history = model.history(metrics["oos_start"], metrics["oos_end"])
+    assert not history["in_sample"].any()
+    dataset = model.dataset(model.card["as_of"])
+    labels = make_labels(dataset.panel, model.config.target)["label"].dropna()
+    rule = model.config.training.require_features
+    trainable = trainable_mask(dataset.features, dataset.pillar_of, rule)
+    joined = history.loc[trainable.reindex(history.index)].join(labels, how="inner")
+    assert len(joined) == metrics["oos_rows"]
+    auc = roc_auc_score(joined["label"], joined["probability"])
+    assert auc == pytest.approx(metrics["auc"], abs=1e-12)
+
+
+def test_a_past_day_is_scored_by_the_newest_model_trained_before_it(model):
+    day = pd.Timestamp("2017-03-15")
+    card = model.score(day)
+    assert not card.in_sample
+    assert card.model_trained_through < day
+    chosen = model.model_for(day)
+    assert chosen.available_from <= day
+    later = [m for m in [*model.folds, model.final] if m.available_from > day]
+    assert all(m.available_from > chosen.available_from for m in later)
+    assert not any("in sample" in c for c in card.caveats)
+
+
+def test_in_sample_is_flagged_with_a_caveat(model):
+    first_fold = model.folds[0].available_from
+    early = model.score(first_fold - pd.Timedelta(days=30))
+    assert early.in_sample and early.model_trained_through == model.final.trained_through
+    assert any(c.startswith("in sample") for c in early.caveats)
+    forced = model.score("2017-03-15", in_sample=True)
+    assert forced.in_sample and forced.to_dict()["in_sample"] is True
+
+
+def test_history_is_trading_days_only(model):
+    history = model.history("2016-12-01", "2017-01-31")
+    days = history.index
+    assert pd.Timestamp("2016-12-26") not in days  # Christmas observed
+    assert pd.Timestamp("2017-01-16") not in days  # Martin Luther King Jr. Day
+    assert (days.day_of_week < 5).all()
+    assert {"in_sample", "model_trained_through", "stance"} <= set(history.columns)
+
+
+def test_weekend_scores_the_friday_before(model):
+    card = model.score("2017-03-18").to_dict()
+    assert (card["requested"], card["as_of"]) == ("2017-03-18", "2017-03-17")
+    assert model.score("2017-03-17").to_dict()["probability"] == card["probability"]
+
+
+def test_a_date_past_the_newest_data_is_refused(model):
+    with pytest.raises(
+        DataError, match=r"newest data is from 2019-12-3\d; cannot score 2021-01-04"
+    ):
+        model.score("2021-01-04")
+    stale = model.score("2021-01-04", allow_stale=True)
+    assert any("stale" in c for c in stale.caveats)
+
+
+def test_a_future_date_is_a_usage_error(model):
+    with pytest.raises(ConfigError, match="after today"):
+        model.score("2999-01-04")
+
+
+def test_default_day_is_the_newest_day_with_fresh_inputs(model):
+    card = model.score()
+    # The sample ends 2019-12-31: the newest day is a few days later, while every input
+    # is still within its maximum age, and the next trading day has a stale input.
+    assert pd.Timestamp("2019-12-31") <= card.as_of <= pd.Timestamp("2020-01-10")
+    assert not any(status.stale for status in card.data.values())
+    after = model.score(card.as_of + pd.offsets.BDay(1), allow_stale=True)
+    assert any(status.stale for status in after.data.values())
+
+
+def test_cli_past_day_json_carries_the_flags(run_cli, trained_model: Path):
+    proc = run_cli("score", "--model", trained_model, "--date", "2017-03-18", "--json")
+    assert proc.returncode == 0, proc.stderr
+    card = json.loads(proc.stdout)
+    assert card["in_sample"] is False
+    assert card["requested"] == "2017-03-18" and card["as_of"] == "2017-03-17"
+    assert card["model_trained_through"] < "2017-03-17"
+
+
+def test_cli_date_past_the_data_exits_3(run_cli, trained_model: Path):
+    proc = run_cli("score", "--model", trained_model, "--date", "2022-06-01")
+    assert proc.returncode == 3, proc.stderr
+    assert (
+        "newest data is from 2019-12-3" in proc.stderr and "cannot score 2022-06-01" in proc.stderr
+    )
+    ok = run_cli("score", "--model", trained_model, "--date", "2022-06-01", "--allow-stale")
+    assert ok.returncode == 0, ok.stderr
+    assert "stale" in ok.stdout
