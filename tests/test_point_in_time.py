@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from short_configs import SHORT_MODEL, SHORT_TARGET_AND_FEATURES
 
+from features import BUILDERS, FeatureBuilder, get_builder, register
 from regime.calendar import trading_days
 from regime.config import parse_config
 from regime.data._base import LoadContext
@@ -45,26 +46,35 @@ def observations(config):
 
 
 @pytest.fixture(scope="module")
-def full_features(config, observations):
-    panel = PointInTimePanel(observations)
-    return FeatureSet.from_config(config).compute(panel)[0]
-
-
-@pytest.fixture(scope="module")
 def model_path(config, tmp_path_factory) -> Path:
     models = tmp_path_factory.mktemp("models")
     return train_config(config, Path("."), models, LoadContext()).artifact_path
+
+
+def assert_point_in_time(
+    feature_set: FeatureSet, observations: pd.DataFrame, days: list[pd.Timestamp]
+) -> None:
+    """Features at each day equal those built from the rows known by that day alone.
+
+    Maximum ages are fixed from the full panel, as a trained model fixes them.
+    """
+    full_panel = PointInTimePanel(observations)
+    max_age = full_panel.max_ages(full_panel.series_ids)
+    full = feature_set.compute(full_panel)[0]
+    for day in days:
+        truncated = observations.loc[observations["known_at"] <= day]
+        start = observations["date"].min()
+        panel = PointInTimePanel(truncated, end=day, start=start, max_age=max_age)
+        at_t = feature_set.compute(panel)[0].loc[day]
+        pd.testing.assert_series_equal(at_t, full.loc[day], check_names=False)
 
 
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(day=st.sampled_from(list(DAYS)))
-def test_features_at_t_ignore_rows_known_after_t(config, observations, full_features, day):
-    truncated = observations.loc[observations["known_at"] <= day]
-    panel = PointInTimePanel(truncated, end=day, start=observations["date"].min())
-    at_t = FeatureSet.from_config(config).compute(panel)[0].loc[day]
-    pd.testing.assert_series_equal(at_t, full_features.loc[day], check_names=False)
+def test_features_at_t_ignore_rows_known_after_t(config, observations, day):
+    assert_point_in_time(FeatureSet.from_config(config), observations, [day])
 
 
 @settings(
@@ -83,13 +93,32 @@ def test_probability_and_scorecard_at_t_ignore_later_rows(observations, model_pa
         assert row[pillar] == pytest.approx(entry["contribution"], abs=1e-12)
 
 
-def test_a_look_ahead_builder_would_be_caught(observations):
-    """The property test has teeth: a centred window (uses the future) breaks it."""
-    panel = PointInTimePanel(observations)
-    day = pd.Timestamp("2014-03-03")
-    cut = PointInTimePanel(
-        observations.loc[observations["known_at"] <= day], end=day, start=observations["date"].min()
-    )
-    centred_full = panel.latest("SMALL_FWD_PE").rolling(21, center=True).mean().loc[day]
-    centred_cut = cut.latest("SMALL_FWD_PE").rolling(21, center=True).mean().get(day, np.nan)
-    assert not centred_full == centred_cut
+class CentredMean(FeatureBuilder):
+    """A deliberately leaky builder: a centred window reads ten days of the future."""
+
+    name: ClassVar[str] = "test.centred_mean"
+    pillar: ClassVar[str] = "valuations"
+    input_fields: ClassVar[tuple[str, ...]] = ("series",)
+
+    series: str = "SMALL_FWD_PE"
+
+    def build(self, panel: PointInTimePanel) -> pd.DataFrame:
+        centred = panel.latest(self.series).rolling(21, center=True, min_periods=1).mean()
+        return pd.DataFrame({"centred_pe": centred})
+
+
+@pytest.fixture
+def leaky_builder():
+    register(CentredMean)
+    yield CentredMean
+    del BUILDERS[CentredMean.name]
+
+
+def test_a_look_ahead_builder_is_caught(observations, leaky_builder):
+    """The property test has teeth: the same check fails on a registered leaky builder."""
+    leaky = FeatureSet(((leaky_builder(), "valuations"),))
+    days = list(DAYS[::97])
+    with pytest.raises(AssertionError):
+        assert_point_in_time(leaky, observations, days)
+    honest = FeatureSet(((get_builder("valuations.relative_pe")(), "valuations"),))
+    assert_point_in_time(honest, observations, days)
