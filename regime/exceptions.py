@@ -1,4 +1,4 @@
-"""Exception hierarchy; the CLI maps each branch to an exit code (DESIGN.md)."""
+"""Exception hierarchy; the CLI maps each branch to an exit code (0, 1, 2, 3, 4)."""
 
 from __future__ import annotations
 

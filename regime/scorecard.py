@@ -174,7 +174,7 @@ class Scorecard:
     model_trained_through: pd.Timestamp | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The DESIGN.md scorecard JSON, as a dict."""
+        """The scorecard JSON (see the README), as a dict."""
         return {
             "model": self.model,
             "as_of": self.as_of.strftime("%Y-%m-%d"),

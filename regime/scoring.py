@@ -131,23 +131,24 @@ class RegimeModel:
         today = self._context.today
         observations = self.observations()
         known = observations.loc[observations["known_at"] <= today]
-        fresh_through, last_known = {}, []
+        fresh_through, last_date, last_known = {}, [], []
         for series in self.input_series:
             rows = known.loc[known["series"] == series]
             if rows.empty:
                 continue
             age = self.max_age.get(series, 0)
             fresh_through[series] = rows["date"].max() + pd.Timedelta(days=age)
+            last_date.append(rows["date"].max())
             last_known.append(rows["known_at"].max())
         if not fresh_through:
             raise DataError("no input series of the model has data; run `regime data check`")
-        limit = min(today, max(last_known))
         bottleneck = min(fresh_through, key=fresh_through.__getitem__)
-        newest = min(limit, fresh_through[bottleneck])
-        if newest < limit - pd.Timedelta(days=7):
+        newest = min(today, max(last_known), fresh_through[bottleneck])
+        if fresh_through[bottleneck] < max(last_date):
             logger.warning(
-                "scoring %s, the newest day on which every input is fresh: %s is stale after it "
-                "(pass --date to score a later day with it imputed)",
+                "scoring %s, the newest day on which every input is fresh: %s went stale "
+                "before the other inputs' newest data (pass --date to score a later day with "
+                "it imputed)",
                 f"{trading_day_on_or_before(newest):%Y-%m-%d}",
                 bottleneck,
             )

@@ -112,3 +112,17 @@ def test_cli_date_past_the_data_exits_3(run_cli, trained_model: Path):
     ok = run_cli("score", "--model", trained_model, "--date", "2022-06-01", "--allow-stale")
     assert ok.returncode == 0, ok.stderr
     assert "stale" in ok.stdout
+
+
+def test_a_dead_feed_holds_the_default_day_back_and_says_so(trained_model: Path, caplog):
+    model = load_model(trained_model)
+    observations = model.observations()
+    dead = (observations["series"] == "RTY_LEV_NET_OI") & (observations["date"] > "2019-06-28")
+    model.use_observations(observations.loc[~dead])
+    with caplog.at_level("WARNING", logger="regime.scoring"):
+        day = model.newest_day()
+    assert pd.Timestamp("2019-06-28") < day <= pd.Timestamp("2019-07-16")  # 17-day max age
+    assert "RTY_LEV_NET_OI went stale" in caplog.text
+    later = model.score("2019-09-03")  # some inputs fresh: scored, the dead one imputed
+    assert later.data["RTY_LEV_NET_OI"].stale
+    assert later.features["positioning"]["positioning.net_spec_z"] is None
