@@ -373,12 +373,7 @@ class RegimeModel:
 
     def plot_history(self, start: str | None = None, end: str | None = None, ax: Any = None) -> Any:
         """Plot the probability, its interval and the stance thresholds (needs matplotlib)."""
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError:  # pragma: no cover - optional dependency
-            raise ImportError(
-                "plotting needs matplotlib: pip install 'smallcap-regime[plot]'"
-            ) from None
+        import matplotlib.pyplot as plt
         frame = self.history(start, end)
         if ax is None:
             _, ax = plt.subplots(figsize=(10, 4))
