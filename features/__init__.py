@@ -9,20 +9,30 @@ from features import (
     earnings_revisions,
     flows,
     macro,
+    momentum,
     positioning,
     rate_expectations,
     valuations,
 )
-from features._base import BUILDERS, CORE_PILLARS, FeatureBuilder, get_builder, register
+from features._base import (
+    BUILDERS,
+    CORE_PILLARS,
+    FeatureBuilder,
+    declared_signs,
+    get_builder,
+    register,
+)
 
 __all__ = [
     "BUILDERS",
     "CORE_PILLARS",
     "FeatureBuilder",
+    "declared_signs",
     "earnings_revisions",
     "flows",
     "get_builder",
     "macro",
+    "momentum",
     "positioning",
     "rate_expectations",
     "register",

@@ -6,12 +6,38 @@ series ids among them), ``pillar`` is declared on the class, and
 named features on the panel's calendar. Only causal operations are allowed in
 ``build`` (rolling windows, lags), so a feature at day ``t`` depends only on
 what the panel knew by ``t``.
+
+Declared signs. Every builder names the features it builds
+(:meth:`FeatureBuilder.feature_names`, without the pillar prefix) and declares,
+in :meth:`FeatureBuilder.signs`, the expected sign of each feature's effect on
+the probability that small caps outperform: ``+1`` (higher value, higher
+probability), ``-1`` (higher value, lower probability) or ``0`` (no prior).
+The default is ``0`` for every feature. The rule the builders follow:
+
+* valuations: higher always means "small caps dearer", so every valuation
+  feature is ``-1`` (cheap small caps are a tailwind);
+* rate expectations: cuts priced and cuts delivered ``+1``;
+* positioning: crowded speculative longs ``-1`` (contrarian);
+* earnings revisions: small-minus-large breadth and its change ``+1``;
+  the mega-cap profit premium (top 10 minus the rest of the large-cap index)
+  ``-1``;
+* flows: the multi-day trend and ``vs_ytd_pace`` ``+1``; the one-day flow and
+  the event share ``0``;
+* momentum: ``+1`` for windows shorter than 756 trading days (6-12 month
+  trend), ``-1`` for windows of three years or more (long-horizon reversal);
+* macro builders: ``0`` unless their ``sign`` parameter says otherwise.
+
+A caller gets the sign of a feature column ``PILLAR.FEATURE`` with
+``builder.sign_of("PILLAR.FEATURE")`` (the pillar prefix is optional and may be
+an override), or every column of a list of ``(builder, pillar)`` pairs at once
+with :func:`declared_signs`.
 """
 
 from __future__ import annotations
 
 import difflib
-from typing import ClassVar
+from collections.abc import Iterable
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -28,6 +54,9 @@ CORE_PILLARS: tuple[str, ...] = (
     "earnings_revisions",
 )
 
+#: The allowed declared signs: +1 tailwind, -1 headwind, 0 no prior.
+Sign = Literal[-1, 0, 1]
+
 BUILDERS: dict[str, type[FeatureBuilder]] = {}
 
 
@@ -41,8 +70,31 @@ class FeatureBuilder(BaseModel):
     input_fields: ClassVar[tuple[str, ...]]
 
     def input_series(self) -> list[str]:
-        """The series ids this builder reads from the panel."""
-        return [getattr(self, field) for field in self.input_fields]
+        """The series ids this builder reads from the panel (fields set to None are skipped)."""
+        values = (getattr(self, field) for field in self.input_fields)
+        return [value for value in values if value is not None]
+
+    def feature_names(self) -> list[str]:  # pragma: no cover - abstract
+        """Names of the columns :meth:`build` returns, without the pillar prefix."""
+        raise NotImplementedError
+
+    def signs(self) -> dict[str, int]:
+        """Expected sign (+1, -1 or 0) of each feature's effect on the probability.
+
+        Keys are :meth:`feature_names` (no pillar prefix). Default: 0 (no prior)
+        for every feature; builders override it (see the module docstring).
+        """
+        return dict.fromkeys(self.feature_names(), 0)
+
+    def sign_of(self, feature: str) -> int:
+        """Declared sign of one feature, named ``FEATURE`` or ``PILLAR.FEATURE``."""
+        signs = self.signs()
+        if feature in signs:
+            return signs[feature]
+        _, _, bare = feature.partition(".")
+        if bare in signs:
+            return signs[bare]
+        raise KeyError(f"{self.name} builds no feature {feature!r} (builds: {sorted(signs)})")
 
     def build(self, panel: PointInTimePanel) -> pd.DataFrame:  # pragma: no cover - abstract
         """Return features on ``panel.calendar``, columns named without the pillar."""
@@ -72,6 +124,19 @@ def get_builder(name: str) -> type[FeatureBuilder]:
         close = difflib.get_close_matches(name, BUILDERS, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f"; known: {sorted(BUILDERS)}"
         raise ConfigError(f"unknown feature builder {name!r}{hint}") from None
+
+
+def declared_signs(builders: Iterable[tuple[FeatureBuilder, str | None]]) -> dict[str, int]:
+    """Declared sign of every column ``PILLAR.FEATURE`` of ``(builder, pillar)`` pairs.
+
+    ``pillar`` None means the builder's own (as in :meth:`FeatureBuilder.compute`);
+    pass ``FeatureSet.builders`` directly.
+    """
+    out: dict[str, int] = {}
+    for builder, pillar in builders:
+        for feature, value in builder.signs().items():
+            out[f"{pillar or builder.pillar}.{feature}"] = value
+    return out
 
 
 def trailing_zscore(values: pd.Series, window: int, min_periods: int) -> pd.Series:

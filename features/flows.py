@@ -23,6 +23,10 @@ class RelativeFlow(FeatureBuilder):
     year: positive when flows turn against a negative tide). Days on which the
     newest flow is older than ``max_age_days`` calendar days (default: the
     series' maximum age in the panel) are missing, not zero.
+
+    Declared signs: ``rel_flow_{N}d`` +1 and ``vs_ytd_pace`` +1 (money moving
+    into small caps is a tailwind); ``rel_flow_1d`` and ``event_share_{N}d`` 0
+    (one day's flow is noise; the event share qualifies the trend, no prior).
     """
 
     name: ClassVar[str] = "flows.relative_flow"
@@ -40,6 +44,15 @@ class RelativeFlow(FeatureBuilder):
     large_assets: str = "LARGE_ETF_AUM"
     trend_days: int = Field(20, ge=2, le=260)
     max_age_days: int | None = Field(None, ge=1)
+
+    def feature_names(self) -> list[str]:
+        """``rel_flow_1d``, ``rel_flow_{N}d``, ``event_share_{N}d``, ``vs_ytd_pace``."""
+        n = self.trend_days
+        return ["rel_flow_1d", f"rel_flow_{n}d", f"event_share_{n}d", "vs_ytd_pace"]
+
+    def signs(self) -> dict[str, int]:
+        """Trend and pace against the year +1; the one-day flow and event share 0."""
+        return dict(zip(self.feature_names(), (0, 1, 0, 1), strict=True))
 
     def build(self, panel: PointInTimePanel) -> pd.DataFrame:
         """Flow features on the panel calendar."""

@@ -18,6 +18,8 @@ class NetSpeculativeZ(FeatureBuilder):
     Feature: ``net_spec_z``. Read contrarian: crowded longs are a headwind.
     The input is a net position (contracts, or a share of open interest) as
     released, e.g. the CFTC leveraged-funds net of the Russell 2000 E-mini.
+
+    Declared sign: ``net_spec_z`` -1 (crowded positioning is a headwind).
     """
 
     name: ClassVar[str] = "positioning.net_spec_z"
@@ -27,6 +29,14 @@ class NetSpeculativeZ(FeatureBuilder):
     net_position: str = "RTY_LEV_NET_OI"
     window_days: int = Field(756, ge=20)
     min_days: int = Field(126, ge=10)
+
+    def feature_names(self) -> list[str]:
+        """``net_spec_z``."""
+        return ["net_spec_z"]
+
+    def signs(self) -> dict[str, int]:
+        """Crowded longs are a headwind: -1."""
+        return {"net_spec_z": -1}
 
     def build(self, panel: PointInTimePanel) -> pd.DataFrame:
         """Positioning features on the panel calendar."""

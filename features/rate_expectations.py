@@ -1,55 +1,182 @@
-"""Rate-expectations pillar: cuts priced for the next year, and cuts delivered."""
+"""Rate-expectations pillar: cuts priced for the next year, and cuts delivered.
+
+Declared signs: ``cuts_priced_12m`` +1 and ``cuts_delivered_{M}m`` +1 (easier
+policy, priced or delivered, is a tailwind for small caps).
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from features._base import FeatureBuilder, register
 from regime.data.panel import PointInTimePanel
 
 BUSINESS_DAYS_PER_MONTH = 21
 
+#: One policy step, in percentage points.
+STEP = 0.25
+
+#: The ways :class:`CutsPriced` can price the next year's policy path, in order.
+PRICING_MODES: tuple[str, ...] = ("futures", "bill", "two_year")
+
+#: The mode a config naming none of futures / bill / two_year gets. The intended default
+#: is ``{"bill": "DGS1"}``; it stays the 2-year for now because the bundled demo and test
+#: configs name no mode and the simulated sample has no DGS1 (switch it once it does).
+DEFAULT_PRICING: dict[str, str] = {"two_year": "DGS2"}
+
 
 @register
 class CutsPriced(FeatureBuilder):
-    """Cuts priced for the next 12 months, in 25 bp steps: (policy rate - 2y yield) / 0.25.
+    """Cuts priced for the next 12 months, in 25 bp steps: (policy rate - implied rate) / 0.25.
 
-    Feature: ``cuts_priced_12m``. The 2-year yield is a proxy for the expected
-    policy path; positive values mean the market prices cuts.
+    Feature: ``cuts_priced_12m``; positive values mean the market prices cuts
+    (declared sign +1). ``policy_rate`` (default DFF) is compared with the
+    rate implied for about a year ahead, priced in exactly one of three ways:
+
+    * ``futures``: a fed funds futures *price* about 12 months out; the
+      implied rate is 100 - price. The cleanest read of the expected path.
+    * ``bill``: the 1-year Treasury (DGS1) or 6-month bill (DTB6) yield: no
+      term premium to speak of, the horizon matches. Recommended.
+    * ``two_year``: the 2-year Treasury yield (DGS2), the original proxy. Kept
+      for existing configs: the 2-year carries a term premium and reaches
+      beyond 12 months, so (policy - 2y) reads "hikes priced" on most days
+      since 1990 even when the market expects no move.
+
+    A config naming none of the three gets :data:`DEFAULT_PRICING`: the
+    2-year (DGS2) for now, so the demo and test configs that name no mode
+    keep their meaning; the intended default is ``bill: DGS1`` once the
+    simulated sample provides DGS1. Naming more than one of ``futures``,
+    ``bill`` and ``two_year`` is a config error. Only the chosen mode's series
+    is an input.
     """
 
     name: ClassVar[str] = "rate_expectations.cuts_priced"
     pillar: ClassVar[str] = "rate_expectations"
-    input_fields: ClassVar[tuple[str, ...]] = ("policy_rate", "two_year")
+    input_fields: ClassVar[tuple[str, ...]] = ("policy_rate", *PRICING_MODES)
 
     policy_rate: str = "DFF"
-    two_year: str = "DGS2"
+    futures: str | None = None
+    bill: str | None = None
+    two_year: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_pricing_mode(cls, data: Any) -> Any:
+        """Exactly one of futures / bill / two_year; none means :data:`DEFAULT_PRICING`."""
+        if not isinstance(data, dict):
+            return data
+        given = [mode for mode in PRICING_MODES if data.get(mode) is not None]
+        if len(given) > 1:
+            raise ValueError(
+                f"give only one of futures, bill, two_year to price cuts (got {', '.join(given)})"
+            )
+        if not given:
+            data = {**data, **DEFAULT_PRICING}
+        return data
+
+    @property
+    def mode(self) -> str:
+        """The pricing mode in use: ``futures``, ``bill`` or ``two_year``."""
+        return next(mode for mode in PRICING_MODES if getattr(self, mode) is not None)
+
+    def feature_names(self) -> list[str]:
+        """``cuts_priced_12m``."""
+        return ["cuts_priced_12m"]
+
+    def signs(self) -> dict[str, int]:
+        """Cuts priced are a tailwind: +1."""
+        return {"cuts_priced_12m": 1}
 
     def build(self, panel: PointInTimePanel) -> pd.DataFrame:
         """Cuts-priced feature on the panel calendar."""
-        spread = panel.latest(self.policy_rate) - panel.latest(self.two_year)
-        return pd.DataFrame({"cuts_priced_12m": spread / 0.25})
+        mode = self.mode
+        market = panel.latest(getattr(self, mode))
+        implied = 100.0 - market if mode == "futures" else market
+        spread = panel.latest(self.policy_rate) - implied
+        return pd.DataFrame({"cuts_priced_12m": spread / STEP})
 
 
 @register
 class CutsDelivered(FeatureBuilder):
-    """Cuts delivered over the last ``months``, in percentage points (positive = cuts).
+    """Cuts delivered over the last ``months`` (positive = cuts).
 
-    Feature: ``cuts_delivered_{months}m``.
+    Feature: ``cuts_delivered_{months}m``, the rate ``months`` x 21 trading
+    days ago minus today's (declared sign +1). Two modes:
+
+    * target rate (``target_upper`` and ``target_before`` both given, e.g.
+      DFEDTARU and DFEDTAR): the FOMC target, spliced - ``target_before`` (the
+      single target) until ``target_upper`` (the top of the range, from
+      December 2008) has its first observation, then ``target_upper`` - and the
+      feature counts 25 bp steps, rounded to the nearest step (half away from
+      zero). Preferred: the target moves only when the FOMC acts.
+    * effective rate (neither given; the default, for existing configs): the
+      difference of ``policy_rate`` (DFF) in percentage points. The effective
+      rate drifts a few basis points from day to day (month and quarter ends,
+      reserve conditions), so "no cuts delivered" (<= 0) fires at random
+      while the target is unchanged.
+
+    Giving only one of the two target params is a config error.
     """
 
     name: ClassVar[str] = "rate_expectations.cuts_delivered"
     pillar: ClassVar[str] = "rate_expectations"
-    input_fields: ClassVar[tuple[str, ...]] = ("policy_rate",)
+    input_fields: ClassVar[tuple[str, ...]] = ("policy_rate", "target_upper", "target_before")
 
     policy_rate: str = "DFF"
     months: int = Field(6, ge=1, le=36)
+    target_upper: str | None = None
+    target_before: str | None = None
+
+    @model_validator(mode="after")
+    def _both_targets_or_neither(self) -> CutsDelivered:
+        if (self.target_upper is None) != (self.target_before is None):
+            raise ValueError("give both target_upper and target_before, or neither")
+        return self
+
+    @property
+    def uses_target(self) -> bool:
+        """True in the target-rate mode."""
+        return self.target_upper is not None
+
+    def input_series(self) -> list[str]:
+        """The two target series in the target mode, else ``policy_rate``."""
+        if self.uses_target:
+            return [self.target_upper, self.target_before]  # type: ignore[list-item]
+        return [self.policy_rate]
+
+    def feature_names(self) -> list[str]:
+        """``cuts_delivered_{months}m``."""
+        return [f"cuts_delivered_{self.months}m"]
+
+    def signs(self) -> dict[str, int]:
+        """Cuts delivered are a tailwind: +1."""
+        return dict.fromkeys(self.feature_names(), 1)
+
+    def target_rate(self, panel: PointInTimePanel) -> pd.Series:
+        """The spliced target: ``target_before`` until ``target_upper`` is first known.
+
+        A panel cut off before ``target_upper`` existed (e.g. as of 2005 for
+        DFEDTARU) has the single target only.
+        """
+        before = panel.latest(self.target_before)  # type: ignore[arg-type]
+        if self.target_upper not in panel.series_ids:
+            return before
+        upper = panel.latest(self.target_upper)  # type: ignore[arg-type]
+        started = panel.latest_date(self.target_upper).notna()  # type: ignore[arg-type]
+        return upper.where(started, before)
 
     def build(self, panel: PointInTimePanel) -> pd.DataFrame:
         """Cuts-delivered feature on the panel calendar."""
-        rate = panel.latest(self.policy_rate)
-        delivered = rate.shift(self.months * BUSINESS_DAYS_PER_MONTH) - rate
+        lag = self.months * BUSINESS_DAYS_PER_MONTH
+        if self.uses_target:
+            rate = self.target_rate(panel)
+            steps = (rate.shift(lag) - rate) / STEP
+            delivered = np.sign(steps) * np.floor(steps.abs() + 0.5)
+        else:
+            rate = panel.latest(self.policy_rate)
+            delivered = rate.shift(lag) - rate
         return pd.DataFrame({f"cuts_delivered_{self.months}m": delivered})

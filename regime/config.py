@@ -50,14 +50,33 @@ class FeatureSpec(_Model):
 
 
 class ModelConfig(_Model):
-    """The classifier: estimator, its parameters, calibration and bootstrap refits."""
+    """The classifier: estimator, its parameters, their search, calibration, bootstrap, priors.
+
+    ``search`` maps estimator parameters to candidate values; each training
+    window picks one combination on its own purged, time-ordered inner folds
+    (never on the rows it is tested on). ``sign_priors``: ``report`` lists the
+    features whose fitted effect breaks the sign their builder declares,
+    ``enforce`` holds the model to the declared signs (monotonic constraints
+    for gradient boosting; offending features dropped for the logistic model).
+    """
 
     estimator: Literal["logistic", "gradient_boosting"] = "logistic"
     params: dict[str, Any] = Field(default_factory=dict)
+    search: dict[str, list[Any]] = Field(default_factory=dict)
     calibration: Literal["none", "sigmoid", "isotonic"] = "none"
     bootstrap: int = Field(30, ge=0, le=500)
     interval: float = Field(0.9, gt=0.0, lt=1.0)
     random_state: int = 0
+    sign_priors: Literal["off", "report", "enforce"] = "report"
+
+    @model_validator(mode="after")
+    def _search_lists(self) -> ModelConfig:
+        for key, values in self.search.items():
+            if not values:
+                raise ValueError(f"`search.{key}` needs at least one candidate value")
+            if key in self.params:
+                raise ValueError(f"`{key}` is both in `params` and in `search`; keep one")
+        return self
 
 
 RequiredFeatures = Literal["each_started_pillar", "any", "all"]
@@ -89,12 +108,23 @@ class TrainingConfig(_Model):
 
 
 class EvaluationConfig(_Model):
-    """Walk-forward evaluation: expanding window, refit every ``step_days``, purged."""
+    """Walk-forward evaluation: expanding window, refit every ``step_days``, purged.
+
+    Fold models refit their bootstrap interval every ``interval_every_days``
+    rows (the folds in between reuse the newest one, whose labels were known
+    before them). ``start``/``end`` limit the days whose predictions are
+    scored and reported (the models still train on all earlier rows).
+    ``inner_folds`` is the number of purged inner folds of ``model.search``.
+    """
 
     min_train_days: int = Field(1260, ge=60)
-    step_days: int = Field(252, ge=1)
+    step_days: int = Field(21, ge=1)
     purge_days: int | None = Field(None, ge=0)
     min_calibration_days: int = Field(252, ge=20)
+    interval_every_days: int = Field(252, ge=1)
+    inner_folds: int = Field(3, ge=2, le=10)
+    start: date | None = None
+    end: date | None = None
 
 
 class StanceConfig(_Model):

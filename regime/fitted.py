@@ -9,7 +9,7 @@ had on that day.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,8 @@ class FittedModel:
     rows: int
     fold: int | None = None  # None for the final model
     calibrated_on: tuple[pd.Timestamp, pd.Timestamp] | None = None  # first, last row used
+    params: dict[str, Any] = field(default_factory=dict)  # chosen by the search, if any
+    record: dict[str, Any] | None = None  # out-of-sample record known when it starts scoring
 
     def _calibrated(self, raw: np.ndarray) -> np.ndarray:
         return raw if self.calibrator is None else self.calibrator.transform(raw)
@@ -69,6 +71,10 @@ class FittedModel:
             "labels_known_through": f"{self.labels_known_through:%Y-%m-%d}",
             "available_from": f"{self.available_from:%Y-%m-%d}",
             "calibration_rows": None if self.calibrator is None else int(self.calibrator.rows_),
+            "params": self.params,
+            "record": None
+            if self.record is None
+            else {k: v for k, v in self.record.items() if k != "reliability"},
             "calibrated_on": None
             if self.calibrated_on is None
             else [f"{day:%Y-%m-%d}" for day in self.calibrated_on],

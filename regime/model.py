@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sklearn.base import ClassifierMixin
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -30,25 +31,77 @@ ESTIMATORS: dict[str, tuple[type[ClassifierMixin], dict[str, Any]]] = {
 }
 
 
-def make_estimator(config: ModelConfig, seed: int | None = None) -> Pipeline:
+class SignConstrained(ClassifierMixin, BaseEstimator):
+    """A linear classifier held to declared coefficient signs by dropping offenders.
+
+    Fits ``estimator``; while some input ``i`` with ``signs[i] != 0`` gets a
+    coefficient of the opposite sign, drops the worst offender and refits.
+    Dropped inputs have a coefficient of exactly 0. Inputs beyond
+    ``len(signs)`` (missing-value indicators) have no prior.
+    """
+
+    def __init__(self, estimator: Any = None, signs: tuple[int, ...] = ()) -> None:
+        self.estimator = estimator
+        self.signs = signs
+
+    def fit(self, X: Any, y: Any) -> SignConstrained:
+        """Fit, dropping inputs whose coefficient breaks its sign, one at a time."""
+        X = np.asarray(X, dtype="float64")
+        signs = np.zeros(X.shape[1])
+        signs[: len(self.signs)] = self.signs
+        keep = np.ones(X.shape[1], dtype=bool)
+        while True:
+            fitted = clone(self.estimator).fit(X[:, keep], y)
+            coef = np.zeros(X.shape[1])
+            coef[keep] = fitted.coef_[0]
+            breaks = signs * coef
+            if breaks.min() >= 0 or keep.sum() == 1:
+                break
+            keep[int(np.argmin(breaks))] = False
+        self.estimator_, self.keep_, self.classes_ = fitted, keep, fitted.classes_
+        self.coef_ = coef[None, :]
+        self.intercept_ = fitted.intercept_
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities from the inputs that were kept."""
+        return self.estimator_.predict_proba(np.asarray(X, dtype="float64")[:, self.keep_])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most likely class."""
+        return self.estimator_.predict(np.asarray(X, dtype="float64")[:, self.keep_])
+
+
+def make_estimator(
+    config: ModelConfig,
+    seed: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    signs: tuple[int, ...] = (),
+) -> Pipeline:
     """Build the unfitted pipeline; missing feature values are handled inside it.
 
     ``logistic``: median imputation with a missing-value indicator per feature
     that had gaps in training, scaling, then ``LogisticRegression``.
     ``gradient_boosting``: ``HistGradientBoostingClassifier`` on the raw
     features, which handles NaN natively. ``seed`` overrides
-    ``config.random_state`` (bootstrap refits each get their own).
+    ``config.random_state`` (bootstrap refits each get their own);
+    ``overrides`` are parameters chosen by ``model.search``. ``signs`` (one
+    per feature, in column order) are the declared effect signs, used when
+    ``model.sign_priors`` is ``enforce``.
     Calibration is not part of the pipeline: see :mod:`regime.calibration`.
     """
     cls, defaults = ESTIMATORS[config.estimator]
-    params = {**defaults, **config.params}
+    params = {**defaults, **config.params, **(overrides or {})}
     if "random_state" in cls().get_params():
         params.setdefault("random_state", config.random_state if seed is None else seed)
     try:
         estimator = cls(**params)
     except TypeError as exc:
         raise ConfigError(f"model.params: {exc}; see the {cls.__name__} documentation") from None
+    enforce = config.sign_priors == "enforce" and any(signs)
     if config.estimator == "gradient_boosting":
+        if enforce:
+            estimator.set_params(monotonic_cst=list(signs))
         steps: list[tuple[str, Any]] = [("estimator", estimator)]
     else:
         steps = [
@@ -57,6 +110,6 @@ def make_estimator(config: ModelConfig, seed: int | None = None) -> Pipeline:
                 SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
             ),
             ("scale", StandardScaler()),
-            ("estimator", estimator),
+            ("estimator", SignConstrained(estimator, tuple(signs)) if enforce else estimator),
         ]
     return Pipeline(steps).set_output(transform="pandas")

@@ -85,6 +85,60 @@ def stance_for(probability: float, config: StanceConfig) -> Stance:
     return "neutral"
 
 
+def record_allows_a_call(record: dict[str, Any] | None) -> bool:
+    """True when the out-of-sample Brier skill interval lies above zero."""
+    return record is not None and record["brier_skill_interval"][0] > 0.0
+
+
+def earned_stance(
+    probability: float, config: StanceConfig, record: dict[str, Any] | None
+) -> tuple[Stance, str | None]:
+    """The stance the model has earned, and the caveat when its record holds it at neutral.
+
+    A model whose out-of-sample Brier skill interval includes zero (or that
+    has no record yet) stays neutral whatever its probability says.
+    """
+    stance = stance_for(probability, config)
+    if record_allows_a_call(record):
+        return stance, None
+    said = "" if stance == "neutral" else f" (the probability alone says {stance})"
+    if record is None:
+        return "neutral", f"no out-of-sample record yet: stance held at neutral{said}"
+    low, high = record["brier_skill_interval"]
+    return "neutral", (
+        f"the model's out-of-sample record does not rule out no skill (Brier skill "
+        f"{record['brier_skill']:+.3f}, 90% interval {low:+.3f} to {high:+.3f}, AUC "
+        f"{record['auc']:.2f}, {record['rows']} days {record['start']}..{record['end']}): "
+        f"stance held at neutral{said}"
+    )
+
+
+def calibration_caveat(
+    probability: float, record: dict[str, Any] | None, min_rows: int
+) -> str | None:
+    """A caveat when the probability falls in a thin or poorly calibrated reliability bin."""
+    if record is None:
+        return None
+    for row in record["reliability"]:
+        if row["lower"] <= probability < row["upper"] or (probability == 1.0 == row["upper"]):
+            if row["rows"] < min_rows:
+                return (
+                    f"thin record at this level: only {row['rows']} out-of-sample days had a "
+                    f"probability of {row['lower']:.1f}-{row['upper']:.1f}"
+                )
+            if abs(row["observed"] - row["predicted"]) > 0.10:
+                return (
+                    f"poorly calibrated at this level: out-of-sample days with a probability of "
+                    f"{row['lower']:.1f}-{row['upper']:.1f} (mean {row['predicted']:.2f}) "
+                    f"saw outperformance {row['observed']:.0%} of the time"
+                )
+            return None
+    return (
+        f"no out-of-sample day had a probability near {probability:.2f}: "
+        "the record says nothing about this level"
+    )
+
+
 def split_pillars(contributions: dict[str, float], band: float) -> tuple[list[str], list[str]]:
     """Tailwinds (largest first) and headwinds (most negative first) outside the neutral band."""
     ordered = sorted(contributions.items(), key=lambda item: item[1], reverse=True)
@@ -172,6 +226,7 @@ class Scorecard:
     requested: pd.Timestamp | None = None  # the day asked for (a weekend maps to Friday)
     in_sample: bool = False
     model_trained_through: pd.Timestamp | None = None
+    record: dict[str, Any] | None = None  # the scoring model's out-of-sample record
 
     def to_dict(self) -> dict[str, Any]:
         """The scorecard JSON (see the README), as a dict."""
@@ -201,6 +256,15 @@ class Scorecard:
             "in_sample": self.in_sample,
             "model_trained_through": _day(self.model_trained_through),
             "requested": _day(self.requested if self.requested is not None else self.as_of),
+            "oos_auc": None if self.record is None else self.record["auc"],
+            "oos_brier_skill": None if self.record is None else self.record["brier_skill"],
+            "oos_brier_skill_interval": None
+            if self.record is None
+            else self.record["brier_skill_interval"],
+            "thresholds": {
+                "overweight_above": self.thresholds.overweight_above,
+                "underweight_below": self.thresholds.underweight_below,
+            },
         }
 
     def to_json(self) -> str:

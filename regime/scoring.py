@@ -20,10 +20,11 @@ from regime.scorecard import (
     Attribution,
     Scorecard,
     SeriesFreshness,
+    calibration_caveat,
     caveats_for,
+    earned_stance,
     pillar_shapley,
     split_pillars,
-    stance_for,
 )
 
 logger = logging.getLogger(__name__)
@@ -262,6 +263,11 @@ class RegimeModel:
         freshness = self._freshness(dataset, day)
         was_in_sample = bool(day <= model.trained_through)
         caveats = caveats_for(row, interval, freshness, self.config.caveats, self.synthetic)
+        stance, held = earned_stance(probability, self.config.stance, model.record)
+        calibration = calibration_caveat(
+            probability, model.record, 2 * self.config.target.horizon_days
+        )
+        caveats.extend(note for note in (held, calibration) if note)
         if was_in_sample:
             caveats.append(
                 f"in sample: the model that scored this day was trained on labels through "
@@ -274,7 +280,7 @@ class RegimeModel:
             probability=probability,
             baseline=float(attribution.baseline.iloc[0]),
             interval=interval,
-            stance=stance_for(probability, self.config.stance),
+            stance=stance,
             contributions=contributions,
             features=features,
             tailwinds=tailwinds,
@@ -286,6 +292,7 @@ class RegimeModel:
             requested=requested,
             in_sample=was_in_sample,
             model_trained_through=model.trained_through,
+            record=model.record,
         )
 
     @property
@@ -359,21 +366,20 @@ class RegimeModel:
             bounds = model.interval(rows, self.config.model.interval)
             if bounds is not None:
                 part = part.join(bounds)
+            part["stance"] = [
+                earned_stance(p, self.config.stance, model.record)[0] for p in part["probability"]
+            ]
             part["in_sample"] = rows.index <= model.trained_through
             part["model_trained_through"] = model.trained_through
             parts.append(part.join(attribution.contributions))
         out = pd.concat(parts).sort_index()
-        out.insert(
-            out.columns.get_loc("in_sample"),
-            "stance",
-            [stance_for(p, self.config.stance) for p in out["probability"]],
-        )
         out.index.name = "date"
         return out
 
     def plot_history(self, start: str | None = None, end: str | None = None, ax: Any = None) -> Any:
         """Plot the probability, its interval and the stance thresholds (needs matplotlib)."""
         import matplotlib.pyplot as plt
+
         frame = self.history(start, end)
         if ax is None:
             _, ax = plt.subplots(figsize=(10, 4))

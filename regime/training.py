@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
@@ -215,6 +215,9 @@ def fit_settings(config: Config) -> FitSettings:
         bootstrap=model.bootstrap,
         block=config.target.horizon_days,
         seed=model.random_state,
+        search=dict(model.search),
+        inner_folds=config.evaluation.inner_folds,
+        purge=config.purge_days,
     )
 
 
@@ -229,8 +232,9 @@ def prepare_training(config: Config, context: LoadContext) -> tuple[Dataset, Tra
 def backtest(config: Config, context: LoadContext) -> WalkForwardResult:
     """The walk-forward evaluation of ``config`` alone (nothing is saved)."""
     _, data = prepare_training(config, context)
+    settings = replace(fit_settings(config), bootstrap=0)  # intervals are not evaluated
     return walk_forward(
-        fit_settings(config),
+        settings,
         data.X,
         data.y,
         data.label_known_at,

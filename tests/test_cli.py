@@ -44,6 +44,10 @@ SCORECARD_KEYS = {
     "in_sample",
     "model_trained_through",
     "requested",
+    "oos_auc",
+    "oos_brier_skill",
+    "oos_brier_skill_interval",
+    "thresholds",
 }
 STANCES = {"overweight", "neutral", "underweight"}
 SMALL_NAME = "cli_small"  # the name conftest gives the fast config
@@ -172,6 +176,10 @@ def test_score_json_stance_matches_thresholds(score_json: dict, small_config: di
     p = score_json["probability"]
     assert score_json["stance"] in STANCES
     expected = "overweight" if p > over else "underweight" if p < under else "neutral"
+    low = score_json["oos_brier_skill_interval"]
+    if low is None or low[0] <= 0:  # a record that does not rule out no skill holds it neutral
+        expected = "neutral"
+        assert any("stance held at neutral" in note for note in score_json["caveats"])
     assert score_json["stance"] == expected
 
 

@@ -24,7 +24,7 @@ def _panel(series: dict[str, np.ndarray], lag: int = 0) -> PointInTimePanel:
 
 
 def test_every_core_pillar_has_a_builder_and_names_are_prefixed():
-    assert {cls.pillar for cls in BUILDERS.values()} == {*CORE_PILLARS, "macro"}
+    assert {cls.pillar for cls in BUILDERS.values()} == {*CORE_PILLARS, "macro", "momentum"}
     for name, cls in BUILDERS.items():
         assert name.startswith(cls.pillar + ".")
         assert cls.input_fields

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from regime.calendar import trading_days
 from regime.config import EvaluationConfig, ModelConfig
 from regime.evaluation import FitSettings, fit_model, walk_forward
+from regime.evaluation.walk_forward import empty_predictions
 from regime.model import make_estimator
 
 
@@ -37,7 +38,9 @@ def test_no_calibration_row_overlaps_a_fit_row(n, horizon, extra_purge, lag, ste
     X, y, known = _data(n, horizon, lag, seed)
     model = ModelConfig(calibration=method, params={"C": 1.0}, bootstrap=0)
     settings_ = FitSettings(
-        make=lambda s: make_estimator(model, s), calibration=method, min_calibration_rows=30
+        make=lambda s, params: make_estimator(model, s, params),
+        calibration=method,
+        min_calibration_rows=30,
     )
     config = EvaluationConfig(min_train_days=200, step_days=step, purge_days=horizon + extra_purge)
     result = walk_forward(settings_, X, y, known, config, purge=horizon + extra_purge)
@@ -66,12 +69,10 @@ def test_no_calibration_row_overlaps_a_fit_row(n, horizon, extra_purge, lag, ste
 def test_each_bootstrap_refit_has_its_own_seed():
     X, y, known = _data(600, 20, 0, 3)
     model = ModelConfig(estimator="gradient_boosting", bootstrap=4, params={"max_iter": 20})
-    settings_ = FitSettings(make=lambda s: make_estimator(model, s), bootstrap=4, block=20, seed=9)
-    fitted = fit_model(settings_, X, y, known, known.iloc[-1], predictions_empty(), fold=None)
+    settings_ = FitSettings(
+        make=lambda s, params: make_estimator(model, s, params), bootstrap=4, block=20, seed=9
+    )
+    fitted = fit_model(settings_, X, y, known, known.iloc[-1], empty_predictions(), fold=None)
     seeds = [refit[-1].random_state for refit in fitted.bootstrap]
     assert len(set(seeds)) == 4
     assert fitted.estimator[-1].early_stopping is False
-
-
-def predictions_empty() -> pd.DataFrame:
-    return pd.DataFrame({"raw": [], "label": []}, index=pd.DatetimeIndex([]))

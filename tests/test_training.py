@@ -35,7 +35,7 @@ def test_walk_forward_purges_the_horizon_before_each_test_block():
     SEEN.clear()
     known = pd.Series(index.shift(30), index=index)  # each label known 30 rows later
     result = walk_forward(
-        FitSettings(make=lambda seed: RecordingClassifier(strategy="prior")),
+        FitSettings(make=lambda seed, params: RecordingClassifier(strategy="prior")),
         X,
         y,
         known,

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from regime.data._base import LoadContext, SourceBase
 from regime.data.cftc import CftcSource
+from regime.data.classic import ClassicSource
 from regime.data.csv_source import CsvSource
 from regime.data.fred import FredSource
 from regime.data.french import FrenchSource
@@ -25,10 +26,11 @@ SOURCE_TYPES: tuple[type[SourceBase], ...] = (
     FrenchSource,
     CftcSource,
     CsvSource,
+    ClassicSource,
 )
 
 SourceConfig = Annotated[
-    SampleSource | FredSource | FrenchSource | CftcSource | CsvSource,
+    SampleSource | FredSource | FrenchSource | CftcSource | CsvSource | ClassicSource,
     Field(discriminator="kind"),
 ]
 

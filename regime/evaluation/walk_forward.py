@@ -12,17 +12,20 @@ past days out of sample.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+from sklearn.model_selection import ParameterGrid
 
 from regime.calibration import fit_recalibrator
 from regime.config import EvaluationConfig
+from regime.evaluation.metrics import auc, brier_skill_interval, reliability_table
 from regime.fitted import FittedModel, bootstrap_fits
 
 
@@ -38,14 +41,96 @@ class WalkForwardResult:
 
 @dataclass(frozen=True)
 class FitSettings:
-    """How each model of a run is fitted: the pipeline factory, calibration and bootstrap."""
+    """How each model of a run is fitted: pipeline factory, search, calibration, bootstrap."""
 
-    make: Callable[[int | None], Any]  # seed -> unfitted pipeline
+    make: Callable[[int | None, dict[str, Any]], Any]  # (seed, params) -> unfitted pipeline
     calibration: str = "none"
     min_calibration_rows: int = 252
     bootstrap: int = 0
     block: int = 1
     seed: int = 0
+    search: dict[str, list[Any]] = field(default_factory=dict)
+    inner_folds: int = 3
+    purge: int = 0
+
+
+@dataclass
+class Refresh:
+    """The slow part of a fit, redone only every so often: search, bootstrap, record."""
+
+    params: dict[str, Any]
+    bootstrap: list[Any]
+    record: dict[str, Any] | None
+
+
+def track_record(oos: pd.DataFrame, horizon: int, reps: int = 200) -> dict[str, Any] | None:
+    """The out-of-sample record a model can cite: the predictions issued before it.
+
+    ``oos`` holds earlier walk-forward predictions (columns ``probability``,
+    ``label``, ``climatology``) whose labels were known before the model
+    starts scoring. Returns rows, AUC, Brier skill over the training base rate
+    with its 90% block-bootstrap interval (block = ``horizon``), and the
+    reliability table; None without rows of both outcomes.
+    """
+    if len(oos) < 2 * horizon or oos["label"].nunique() < 2:
+        return None
+    y, p, clim = (oos[c].to_numpy(dtype="float64") for c in ("label", "probability", "climatology"))
+    skill = brier_skill_interval(y, p, clim, block=horizon, reps=reps)
+    table = reliability_table(y, p)
+    return {
+        "rows": len(oos),
+        "start": f"{oos.index[0]:%Y-%m-%d}",
+        "end": f"{oos.index[-1]:%Y-%m-%d}",
+        "auc": auc(y, p),
+        "brier_skill": skill.estimate,
+        "brier_skill_interval": skill.as_list(),
+        "reliability": table.reset_index().to_dict("records"),
+    }
+
+
+def select_params(
+    settings: FitSettings, X: pd.DataFrame, y: pd.Series, label_known_at: pd.Series
+) -> dict[str, Any]:
+    """The ``settings.search`` candidate with the lowest log loss on purged inner folds.
+
+    The second half of the window is cut into ``inner_folds`` consecutive
+    blocks; each is predicted by a fit on the rows before it, purged like the
+    walk-forward (``purge`` rows, and labels known before the block). Nothing
+    outside ``X`` is used, so the choice is made inside each training window.
+    """
+    grid = list(ParameterGrid(settings.search)) if settings.search else [{}]
+    if len(grid) == 1:
+        return grid[0]
+    n = len(X)
+    known = label_known_at.to_numpy()[:n]
+    edges = np.linspace(n // 2, n, settings.inner_folds + 1).astype(int)
+    losses = np.zeros(len(grid))
+    for lo, hi in itertools.pairwise(edges):
+        end = min(lo - settings.purge, int(np.searchsorted(known, X.index[lo].to_datetime64())))
+        if end < 2 or y.iloc[:end].nunique() < 2 or hi <= lo:
+            continue
+        for g, params in enumerate(grid):
+            model = clone(settings.make(None, params)).fit(X.iloc[:end], y.iloc[:end])
+            p = np.clip(model.predict_proba(X.iloc[lo:hi])[:, 1], 1e-6, 1 - 1e-6)
+            losses[g] += log_loss(y.iloc[lo:hi], p, labels=[0, 1]) * (hi - lo)
+    return grid[int(np.argmin(losses))]
+
+
+def refresh(
+    settings: FitSettings,
+    X: pd.DataFrame,
+    y: pd.Series,
+    label_known_at: pd.Series,
+    fold: int | None,
+    oos: pd.DataFrame,
+) -> Refresh:
+    """Choose the parameters, refit the bootstrap (each refit its own seed), take the record."""
+    params = select_params(settings, X, y, label_known_at)
+    seed = settings.seed + 1_000_003 * (0 if fold is None else fold + 1)
+    refits = bootstrap_fits(
+        lambda s: settings.make(s, params), X, y, settings.bootstrap, settings.block, seed
+    )
+    return Refresh(params, refits, track_record(oos, settings.block))
 
 
 def fit_model(
@@ -56,26 +141,28 @@ def fit_model(
     available_from: pd.Timestamp,
     oos: pd.DataFrame,
     fold: int | None,
+    reuse: Refresh | None = None,
 ) -> FittedModel:
     """Fit one model on all of ``X`` with its recalibrator and bootstrap refits.
 
     ``oos`` holds earlier out-of-sample predictions (columns ``raw``,
     ``label``) whose labels were known before ``available_from``; the
-    recalibrator is fitted on them alone.
+    recalibrator is fitted on them alone. ``reuse`` takes the parameters and
+    bootstrap refits of an earlier refresh (fitted on a prefix of ``X``)
+    instead of redoing them.
     """
-    estimator = clone(settings.make(None)).fit(X, y)
+    slow = reuse or refresh(settings, X, y, label_known_at, fold, oos)
+    estimator = clone(settings.make(None, slow.params)).fit(X, y)
     calibrator = fit_recalibrator(
         settings.calibration,
         oos["raw"].to_numpy(),
         oos["label"].to_numpy(),
         settings.min_calibration_rows,
     )
-    seed = settings.seed + 1_000_003 * (0 if fold is None else fold + 1)
-    refits = bootstrap_fits(settings.make, X, y, settings.bootstrap, settings.block, seed)
     return FittedModel(
         estimator=estimator,
         calibrator=calibrator,
-        bootstrap=refits,
+        bootstrap=slow.bootstrap,
         neutral={k: float(v) for k, v in X.median().items()},
         feature_names=list(X.columns),
         trained_through=pd.Timestamp(X.index[-1]),
@@ -84,7 +171,15 @@ def fit_model(
         rows=len(X),
         fold=fold,
         calibrated_on=None if calibrator is None else (oos.index[0], oos.index[-1]),
+        params=slow.params,
+        record=slow.record,
     )
+
+
+def empty_predictions() -> pd.DataFrame:
+    """A predictions frame with no rows."""
+    columns = ["probability", "raw", "label", "climatology", "fold"]
+    return pd.DataFrame({c: [] for c in columns}, index=pd.DatetimeIndex([]))
 
 
 def fold_starts(n: int, config: EvaluationConfig, purge: int) -> range:
@@ -104,24 +199,30 @@ def walk_forward(
 
     The training rows of a block starting at row ``s`` (day ``d``) are the rows
     before ``s - purge`` whose label was known before ``d``
-    (``label_known_at`` is non-decreasing, so they are a prefix).
+    (``label_known_at`` is non-decreasing, so they are a prefix). The
+    parameter search and the bootstrap refits are redone every
+    ``interval_every_days`` rows; the folds in between reuse the newest ones.
+    Metrics cover the predictions between ``config.start`` and ``config.end``.
     """
     n = len(X)
     known = label_known_at.to_numpy()
     blocks: list[pd.DataFrame] = []
     folds: list[FittedModel] = []
+    slow: Refresh | None = None
+    refreshed_at = -config.interval_every_days
     for start in fold_starts(n, config, purge):
         first_day = X.index[start]
         train_end = min(start - purge, int(np.searchsorted(known, first_day.to_datetime64())))
         y_train = y.iloc[:train_end]
         if train_end < 1 or y_train.nunique() < 2:
             continue
-        done = (
-            pd.concat(blocks)
-            if blocks
-            else pd.DataFrame({"raw": [], "label": []}, index=pd.DatetimeIndex([]))
-        )
+        done = pd.concat(blocks) if blocks else empty_predictions()
         earlier = done.loc[done.index < X.index[train_end]]
+        if slow is None or start - refreshed_at >= config.interval_every_days:
+            slow = refresh(
+                settings, X.iloc[:train_end], y_train, label_known_at, len(folds), earlier
+            )
+            refreshed_at = start
         model = fit_model(
             settings,
             X.iloc[:train_end],
@@ -130,6 +231,7 @@ def walk_forward(
             first_day,
             earlier,
             fold=len(folds),
+            reuse=slow,
         )
         stop = min(start + config.step_days, n)
         raw = model.estimator.predict_proba(X.iloc[start:stop])[:, 1]
@@ -152,10 +254,26 @@ def walk_forward(
             f"walk-forward needs more than min_train_days + purge = "
             f"{config.min_train_days + purge} labelled rows, got {n}"
         )
-    predictions = pd.concat(blocks)
+    predictions = in_window(pd.concat(blocks), config)
     return WalkForwardResult(
         predictions, score_predictions(predictions), calibration_table(predictions), folds
     )
+
+
+def in_window(predictions: pd.DataFrame, config: EvaluationConfig) -> pd.DataFrame:
+    """The predictions between ``config.start`` and ``config.end`` (inclusive)."""
+    out = predictions
+    if config.start is not None:
+        out = out.loc[out.index >= pd.Timestamp(config.start)]
+    if config.end is not None:
+        out = out.loc[out.index <= pd.Timestamp(config.end)]
+    if out.empty:
+        raise ValueError(
+            f"no out-of-sample prediction between evaluation.start and evaluation.end "
+            f"({config.start} to {config.end}); the walk-forward predicts "
+            f"{predictions.index[0]:%Y-%m-%d} to {predictions.index[-1]:%Y-%m-%d}"
+        )
+    return out
 
 
 def score_predictions(predictions: pd.DataFrame) -> dict[str, float | int | str]:
