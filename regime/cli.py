@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     backtest = sub.add_parser("backtest", help="walk-forward out-of-sample evaluation of a config")
     backtest.add_argument("--config", required=True)
     backtest.add_argument("--json", action="store_true", help="print metrics as JSON")
+    backtest.add_argument(
+        "--report",
+        metavar="DIR",
+        help="write predictions.csv, metrics.json and a self-contained report.html into DIR",
+    )
     _as_of(backtest)
     _common(backtest)
 
@@ -188,23 +193,41 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
     path = Path(args.config)
     config = with_as_of(_load_config(path), args.as_of)
-    result = backtest(config, _context(args, path.parent, config.data.cache_dir))
+    report = Path(args.report) if args.report else None
+    result = backtest(config, _context(args, path.parent, config.data.cache_dir), report)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "metrics": result.metrics,
-                    "calibration": result.calibration.reset_index().to_dict("records"),
-                },
-                indent=2,
-            )
-        )
+        from regime._io import json_safe
+
+        payload = {
+            "metrics": result.metrics,
+            "calibration": result.calibration.reset_index().to_dict("records"),
+        }
+        print(json.dumps(json_safe(payload), indent=2))
         return 0
     print(f"walk-forward out of sample: {config.name}")
+    nested = {k: v for k, v in result.metrics.items() if isinstance(v, dict | list)}
     for key, value in result.metrics.items():
-        print(f"  {key:<18} {value:.4f}" if isinstance(value, float) else f"  {key:<18} {value}")
+        if key in nested and key not in ("auc_interval", "brier_skill_interval"):
+            continue
+        if isinstance(value, list):
+            value = f"[{value[0]:.4f}, {value[1]:.4f}]"
+        print(f"  {key:<22} {value:.4f}" if isinstance(value, float) else f"  {key:<22} {value}")
     print("calibration (probability bin: mean predicted, observed rate, rows)")
     print(result.calibration.to_string(float_format=lambda v: f"{v:.3f}"))
+    if "baselines" in nested:
+        import pandas as pd
+
+        table = pd.DataFrame(nested["baselines"]).set_index("forecast")
+        print("the model against simple rules (90% block-bootstrap intervals)")
+        print(table.to_string(float_format=lambda v: f"{v:.3f}"))
+        overlay = nested["overlay"]
+        print(
+            "overlay: "
+            + ", ".join(
+                f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in overlay.items()
+            )
+        )
+        print(f"wrote {Path(args.report) / 'report.html'}")
     return 0
 
 

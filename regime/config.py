@@ -63,7 +63,7 @@ class ModelConfig(_Model):
     estimator: Literal["logistic", "gradient_boosting"] = "logistic"
     params: dict[str, Any] = Field(default_factory=dict)
     search: dict[str, list[Any]] = Field(default_factory=dict)
-    calibration: Literal["none", "sigmoid", "isotonic"] = "none"
+    calibration: Literal["none", "sigmoid", "isotonic"] = "sigmoid"
     bootstrap: int = Field(30, ge=0, le=500)
     interval: float = Field(0.9, gt=0.0, lt=1.0)
     random_state: int = 0
@@ -115,6 +115,8 @@ class EvaluationConfig(_Model):
     before them). ``start``/``end`` limit the days whose predictions are
     scored and reported (the models still train on all earlier rows).
     ``inner_folds`` is the number of purged inner folds of ``model.search``.
+    ``trials`` is how many configurations were tried before this one (the
+    deflated Sharpe ratio of the report discounts for them).
     """
 
     min_train_days: int = Field(1260, ge=60)
@@ -125,6 +127,7 @@ class EvaluationConfig(_Model):
     inner_folds: int = Field(3, ge=2, le=10)
     start: date | None = None
     end: date | None = None
+    trials: int = Field(1, ge=1)
 
 
 class StanceConfig(_Model):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from features import CORE_PILLARS, FeatureBuilder, get_builder
+from features import CORE_PILLARS, FeatureBuilder, declared_signs, get_builder
 from regime.config import Config
 from regime.data._base import LoadContext
 from regime.data.panel import PointInTimePanel
@@ -61,6 +61,11 @@ class FeatureSet:
                 pillar_of[column] = pillar
             frames.append(frame)
         return pd.concat(frames, axis=1), pillar_of
+
+    @property
+    def signs(self) -> dict[str, int]:
+        """Declared sign (+1, -1 or 0) of every feature column ``PILLAR.FEATURE``."""
+        return declared_signs(self.builders)
 
     @property
     def pillars(self) -> list[str]:

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from regime._io import json_safe
 from regime.config import CaveatsConfig, StanceConfig
 
 Stance = Literal["overweight", "neutral", "underweight"]
@@ -269,7 +270,7 @@ class Scorecard:
 
     def to_json(self) -> str:
         """One JSON object (NaN written as null)."""
-        return json.dumps(_json_safe(self.to_dict()), indent=2)
+        return json.dumps(json_safe(self.to_dict()), indent=2)
 
     def to_text(self) -> str:
         """The scorecard as a strategist reads it."""
@@ -331,15 +332,3 @@ def _fmt(value: float | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     return f"{value:.3g}"
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, float | np.floating):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value

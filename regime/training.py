@@ -11,12 +11,14 @@ from typing import Any
 
 import pandas as pd
 
-from regime.config import Config, RequiredFeatures, TrainingConfig, load_config
+from regime.config import Config, ModelConfig, RequiredFeatures, TrainingConfig, load_config
 from regime.data._base import LoadContext
 from regime.dataset import Dataset, load_dataset, series_fingerprints
 from regime.evaluation import FitSettings, WalkForwardResult, fit_model, walk_forward
+from regime.evaluation.metrics import evaluate
 from regime.exceptions import DataError
-from regime.labels import make_labels
+from regime.fitted import FittedModel
+from regime.labels import leg_returns, make_labels
 from regime.model import make_estimator
 from regime.persistence import ARTIFACT_FORMAT, FITTED_KEYS, library_versions, write_artifact
 
@@ -192,6 +194,21 @@ def model_card_markdown(card: dict[str, Any]) -> str:
     lines += [f"- {s}: {days}" for s, days in card["max_age_days"].items()]
     lines += ["", "## Data fingerprints (SHA-256 of each series' rows)", ""]
     lines += [f"- {s}: `{h[:16]}`" for s, h in card["fingerprints"].items()]
+    priors = card.get("sign_priors") or []
+    if priors:
+        mode = card["config"]["model"]["sign_priors"]
+        lines += [
+            "",
+            f"## Declared signs and fitted coefficients (sign_priors: {mode})",
+            "",
+            "| feature | declared sign | coefficient | breaks its prior |",
+            "| --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {r['feature']} | {r['prior']:+d} | {r['coefficient']:+.4f} | "
+            f"{'**yes**' if r['breaks_prior'] else ''} |"
+            for r in priors
+        ]
     lines += ["", "## Library versions", ""]
     lines += [f"- {k}: {v}" for k, v in card["versions"].items()]
     return "\n".join(lines) + "\n"
@@ -205,11 +222,15 @@ def with_as_of(config: Config, as_of: date | None) -> Config:
     return config.model_copy(update={"training": training})
 
 
-def fit_settings(config: Config) -> FitSettings:
-    """How the walk-forward and the final fit build their models, from the config."""
+def fit_settings(config: Config, signs: tuple[int, ...] = ()) -> FitSettings:
+    """How the walk-forward and the final fit build their models, from the config.
+
+    ``signs`` are the features' declared signs in column order (used by
+    ``model.sign_priors: enforce``).
+    """
     model = config.model
     return FitSettings(
-        make=partial(make_estimator, model),
+        make=partial(_make, model, signs),
         calibration=model.calibration,
         min_calibration_rows=config.evaluation.min_calibration_days,
         bootstrap=model.bootstrap,
@@ -221,6 +242,34 @@ def fit_settings(config: Config) -> FitSettings:
     )
 
 
+def _make(model: ModelConfig, signs: tuple[int, ...], seed: int | None, params: dict) -> Any:
+    return make_estimator(model, seed, params, signs)
+
+
+def column_signs(dataset: Dataset, X: pd.DataFrame) -> tuple[int, ...]:
+    """The declared sign of each column of ``X``."""
+    declared = dataset.feature_set.signs
+    return tuple(declared.get(name, 0) for name in X.columns)
+
+
+def sign_report(final: FittedModel, declared: dict[str, int]) -> list[dict[str, Any]]:
+    """Each feature's declared sign and fitted coefficient (logistic models; else empty)."""
+    estimator = final.estimator[-1]
+    if not hasattr(estimator, "coef_"):
+        return []
+    names = list(final.estimator[:-1].get_feature_names_out())
+    coefficients = dict(zip(names, estimator.coef_[0], strict=True))
+    return [
+        {
+            "feature": name,
+            "prior": declared.get(name, 0),
+            "coefficient": float(coefficients[name]),
+            "breaks_prior": bool(declared.get(name, 0) * coefficients[name] < 0),
+        }
+        for name in final.feature_names
+    ]
+
+
 def prepare_training(config: Config, context: LoadContext) -> tuple[Dataset, TrainingData]:
     """Load the data as of the config's cutoff; return the dataset and its trainable rows."""
     dataset = load_dataset(config, context)
@@ -229,11 +278,17 @@ def prepare_training(config: Config, context: LoadContext) -> tuple[Dataset, Tra
     return dataset, data
 
 
-def backtest(config: Config, context: LoadContext) -> WalkForwardResult:
-    """The walk-forward evaluation of ``config`` alone (nothing is saved)."""
-    _, data = prepare_training(config, context)
-    settings = replace(fit_settings(config), bootstrap=0)  # intervals are not evaluated
-    return walk_forward(
+def backtest(
+    config: Config, context: LoadContext, report_dir: Path | None = None
+) -> WalkForwardResult:
+    """The walk-forward evaluation of ``config`` alone (no model is saved).
+
+    With ``report_dir``, also writes the backtest report there
+    (:mod:`regime.evaluation.report`).
+    """
+    dataset, data = prepare_training(config, context)
+    settings = replace(fit_settings(config, column_signs(dataset, data.X)), bootstrap=0)
+    result = walk_forward(
         settings,
         data.X,
         data.y,
@@ -241,6 +296,16 @@ def backtest(config: Config, context: LoadContext) -> WalkForwardResult:
         config.evaluation,
         config.purge_days,
     )
+    if report_dir is not None:
+        from regime.evaluation.report import build_report, write_report
+
+        legs = leg_returns(dataset.panel, config.target)
+        report = build_report(
+            config, result, data.X, data.y, legs, dataset.pillar_of, dataset.feature_set.pillars
+        )
+        write_report(report, config, report_dir)
+        result = replace(result, metrics=report.metrics)
+    return result
 
 
 def train_config(
@@ -253,12 +318,16 @@ def train_config(
     context = context or LoadContext.for_config(config_dir, config.data.cache_dir)
     dataset, data = prepare_training(config, context)
     X, y = data.X, data.y
-    settings = fit_settings(config)
+    settings = fit_settings(config, column_signs(dataset, X))
     logger.info("walk-forward on %d rows", len(X))
     evaluation = walk_forward(
         settings, X, y, data.label_known_at, config.evaluation, config.purge_days
     )
     oos = evaluation.predictions
+    stance = config.stance
+    metrics = evaluate(
+        oos, config.target.horizon_days, stance.overweight_above, stance.underweight_below
+    )
     final = fit_model(
         settings, X, y, data.label_known_at, data.label_known_at.iloc[-1], oos, fold=None
     )
@@ -300,9 +369,10 @@ def train_config(
             dataset.observations.loc[dataset.observations["known_at"] <= dataset.panel.end],
             dataset.used_series,
         ),
-        "metrics": evaluation.metrics,
+        "metrics": metrics,
         "calibration": calibration,
         "models": [model.summary() for model in [*evaluation.folds, final]],
+        "sign_priors": sign_report(final, dataset.feature_set.signs),
         "versions": library_versions(),
         "final": final,
         "folds": evaluation.folds,

@@ -1,0 +1,270 @@
+"""The backtest report: predictions.csv, metrics.json and a self-contained report.html.
+
+Everything in it is out of sample: the walk-forward's own predictions, each
+made by a model fitted on labels known before that day, scored against
+baselines refitted on the same folds, and the economic view of trading them.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from regime import plots
+from regime._io import atomic_write_text, json_safe
+from regime.config import Config
+from regime.evaluation.baselines import (
+    baseline_table,
+    standard_baselines,
+    walk_forward_folds,
+)
+from regime.evaluation.metrics import brier_skill, evaluate, reliability_table
+from regime.evaluation.overlay import overlay_returns, overlay_stats
+from regime.evaluation.walk_forward import WalkForwardResult
+from regime.scorecard import pillar_shapley
+
+MOMENTUM_DAYS = 252  # 12 months of trading days
+
+
+@dataclass(frozen=True)
+class Report:
+    """What the report holds: predictions with contributions and baselines, and the numbers."""
+
+    predictions: pd.DataFrame
+    metrics: dict[str, Any]
+    baselines: pd.DataFrame
+    overlay: pd.DataFrame
+
+
+def oos_contributions(
+    result: WalkForwardResult, X: pd.DataFrame, pillar_of: dict[str, str], pillars: list[str]
+) -> pd.DataFrame:
+    """Pillar contributions (probability points) of every out-of-sample prediction.
+
+    Each row is attributed with the fold model that predicted it, against that
+    model's own neutral values, so baseline plus contributions equals the
+    reported probability.
+    """
+    parts = []
+    for model in result.folds:
+        days = result.predictions.index[result.predictions["fold"].to_numpy() == model.fold]
+        if days.empty:
+            continue
+        neutral = pd.Series(model.neutral, dtype="float64")[list(X.columns)]
+        attribution = pillar_shapley(model.predict_proba, X.loc[days], neutral, pillar_of, pillars)
+        parts.append(attribution.contributions)
+    return pd.concat(parts).reindex(result.predictions.index)
+
+
+def relative_momentum(legs: pd.DataFrame, window: int = MOMENTUM_DAYS) -> pd.Series:
+    """Trailing relative log return of the legs over ``window`` observations, known each date.
+
+    For daily legs that is 12 months; monthly legs (``kind: classic``) use 12
+    observations as well, so the window is expressed in months there.
+    """
+    spacing = float(np.median(np.diff(legs.index.asi8)) / 86_400e9) if len(legs) > 2 else 1.0
+    periods = 12 if spacing > 20 else window
+    relative = np.log1p(legs["small"]) - np.log1p(legs["large"])
+    return relative.rolling(periods, min_periods=periods).sum()
+
+
+def build_report(
+    config: Config,
+    result: WalkForwardResult,
+    X: pd.DataFrame,
+    y: pd.Series,
+    legs: pd.DataFrame,
+    pillar_of: dict[str, str],
+    pillars: list[str],
+    reps: int = 500,
+) -> Report:
+    """Compute everything the report shows (nothing is written)."""
+    horizon = config.target.horizon_days
+    stance = config.stance
+    predictions = result.predictions[["probability", "label", "climatology", "fold"]].copy()
+    folds = walk_forward_folds(result.predictions, result.folds, y.index)
+    by_pillar = {
+        pillar: X[[c for c in X.columns if pillar_of[c] == pillar]]
+        for pillar in pillars
+        if any(pillar_of[c] == pillar for c in X.columns)
+    }
+    momentum = relative_momentum(legs).reindex(X.index)
+    baselines = standard_baselines(predictions, y, folds, momentum, by_pillar)
+    table = baseline_table(predictions, baselines, horizon, reps=reps)
+    contributions = oos_contributions(result, X, pillar_of, pillars)
+    out = predictions.join(contributions.add_prefix("contribution:"))
+    for name, series in baselines.items():
+        if name != "climatology":
+            out[f"baseline:{name}"] = series.reindex(out.index)
+    per_year = len(legs) / max((legs.index[-1] - legs.index[0]).days / 365.25, 1e-9)
+    overlay = overlay_returns(
+        predictions["probability"],
+        predictions["climatology"],
+        legs["small"],
+        legs["large"],
+        horizon,
+    )
+    economics = overlay_stats(overlay["return"], per_year / horizon, config.evaluation.trials)
+    metrics = evaluate(
+        predictions, horizon, stance.overweight_above, stance.underweight_below, reps=reps
+    )
+    metrics["overlay"] = economics.as_dict()
+    metrics["configurations_tried"] = config.evaluation.trials
+    metrics["baselines"] = _records(table)
+    return Report(out, metrics, table, overlay)
+
+
+def skill_by_year(predictions: pd.DataFrame) -> pd.Series:
+    """Brier skill over the training base rate in each calendar year."""
+    return predictions.groupby(predictions.index.year).apply(
+        lambda g: brier_skill(g["label"], g["probability"], g["climatology"])
+    )
+
+
+def write_report(report: Report, config: Config, directory: Path) -> Path:
+    """Write predictions.csv, metrics.json, the PNGs and report.html into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    frame = report.predictions.copy()
+    frame.index.name = "date"
+    atomic_write_text(directory / "predictions.csv", frame.to_csv(date_format="%Y-%m-%d"))
+    atomic_write_text(
+        directory / "metrics.json", json.dumps(json_safe(report.metrics), indent=2) + "\n"
+    )
+    synthetic = config.synthetic
+    name = config.name
+    stance = config.stance
+    y, p = report.predictions["label"], report.predictions["probability"]
+    contributions = report.predictions.filter(like="contribution:")
+    contributions.columns = [c.split(":", 1)[1] for c in contributions.columns]
+    figures = {
+        "probability.png": plots.probability_with_outcomes(
+            report.predictions,
+            (stance.overweight_above, stance.underweight_below),
+            f"{name}: out-of-sample probability and outcomes",
+            synthetic,
+            directory / "probability.png",
+        ),
+        "reliability.png": plots.reliability_diagram(
+            reliability_table(y, p),
+            f"{name}: reliability (out of sample)",
+            synthetic,
+            directory / "reliability.png",
+        ),
+        "contributions.png": plots.contributions_through_time(
+            contributions,
+            f"{name}: pillar contributions (monthly mean)",
+            synthetic,
+            directory / "contributions.png",
+        ),
+        "overlay.png": plots.cumulative_overlay(
+            report.overlay["return"],
+            f"{name}: long-small/short-large overlay",
+            synthetic,
+            directory / "overlay.png",
+        ),
+        "skill_by_year.png": plots.skill_by_year(
+            skill_by_year(report.predictions),
+            f"{name}: Brier skill by year",
+            synthetic,
+            directory / "skill_by_year.png",
+        ),
+    }
+    page = _html(report, config, figures)
+    path = directory / "report.html"
+    atomic_write_text(path, page)
+    return path
+
+
+def _html(report: Report, config: Config, figures: dict[str, Path]) -> str:
+    m = report.metrics
+    o = m["overlay"]
+    banner = (
+        "<p class='banner'>SYNTHETIC DATA: the bundled simulated sample, not market data</p>"
+        if config.synthetic
+        else ""
+    )
+    table = report.baselines.copy()
+    table.insert(0, "forecast", table.index)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in record) + "</tr>"
+        for record in table.itertuples(index=False)
+    )
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    images = "".join(
+        f"<figure><img alt='{html.escape(label)}' src='data:image/png;base64,"
+        f"{base64.b64encode(path.read_bytes()).decode()}'><figcaption>{html.escape(label)}"
+        "</figcaption></figure>"
+        for label, path in figures.items()
+    )
+    summary = [
+        ("out-of-sample days", f"{m['oos_rows']} ({m['oos_start']} to {m['oos_end']})"),
+        ("refits", m["folds"]),
+        ("independent horizons", f"{m['effective_horizons']:.1f}"),
+        ("AUC", f"{m['auc']:.3f} (90% {m['auc_interval'][0]:.3f} to {m['auc_interval'][1]:.3f})"),
+        (
+            "Brier skill",
+            f"{m['brier_skill']:+.3f} (90% {m['brier_skill_interval'][0]:+.3f} to "
+            f"{m['brier_skill_interval'][1]:+.3f})",
+        ),
+        ("log loss", f"{m['log_loss']:.4f}"),
+        ("expected calibration error", f"{m['ece']:.3f}"),
+        (
+            "overweight calls right",
+            f"{_cell(m['overweight_hit_rate'])} of {m['overweight_calls']}",
+        ),
+        (
+            "underweight calls right",
+            f"{_cell(m['underweight_hit_rate'])} of {m['underweight_calls']}",
+        ),
+        (
+            "overlay",
+            f"annual return {_pct(o['annual_return'])}, volatility "
+            f"{_pct(o['annual_volatility'])}, Sharpe {_cell(o['sharpe'])}, max drawdown "
+            f"{_pct(o['max_drawdown'])}, deflated Sharpe {_cell(o['deflated_sharpe'])} "
+            f"({m['configurations_tried']} configuration(s) tried)",
+        ),
+    ]
+    facts = "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in summary)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{html.escape(config.name)}: backtest report</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}
+table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:3px 8px;
+text-align:right}}th{{background:#f4f4f4}}.banner{{color:#b22;font-weight:bold}}
+img{{max-width:100%}}</style></head><body>
+{banner}<h1>{html.escape(config.name)}: out-of-sample backtest</h1>
+<p>Target: {html.escape(config.target.small)} vs {html.escape(config.target.large)},
+sustained outperformance over {config.target.horizon_days} observations. Every number
+below is out of sample: each day was predicted by a model fitted only on labels known
+before it; baselines were refitted on the same folds. Intervals: 90%, block bootstrap
+with block = horizon.</p>
+<h2>The model against simple rules</h2>
+<table><tr>{head}</tr>{rows}</table>
+<h2>Summary</h2><table>{facts}</table>
+{images}
+</body></html>
+"""
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return "n/a" if math.isnan(value) else f"{value:.3f}"
+    return html.escape(str(value))
+
+
+def _pct(value: float) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.1%}"
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    out = table.copy()
+    out.insert(0, "forecast", out.index)
+    return out.to_dict("records")
