@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
-Method = Literal["sigmoid", "isotonic"]
+Method = Literal["shrink", "sigmoid", "isotonic"]
 _EPS = 1e-6
 
 
@@ -29,7 +30,13 @@ class Recalibrator:
 
     Parameters
     ----------
-    method : {"sigmoid", "isotonic"}
+    method : {"shrink", "sigmoid", "isotonic"}
+        ``shrink``: ``base_rate + w * (p - base_rate)``, the raw probability
+        shrunk toward the model's own training base rate by the weight
+        ``w`` in [0, 1] that the record supports (least squares on the
+        out-of-sample rows, each against its own fold's base rate): no skill
+        gives ``w = 0`` and the base rate, a well-calibrated record ``w``
+        near 1. It keeps the ranking and anchors the level at the base rate.
         ``sigmoid``: Platt scaling, a logistic regression on the logit of the
         raw probability (it shrinks toward the base rate when the raw
         probability has little skill, and says the base rate when higher raw
@@ -37,14 +44,22 @@ class Recalibrator:
         function.
     """
 
-    def __init__(self, method: Method = "sigmoid") -> None:
+    def __init__(self, method: Method = "shrink", base_rate: float = 0.5) -> None:
         self.method = method
+        self.base_rate = base_rate
 
-    def fit(self, probability: np.ndarray, label: np.ndarray) -> Recalibrator:
-        """Fit on out-of-sample probabilities and their realized 0/1 labels."""
+    def fit(
+        self, probability: np.ndarray, label: np.ndarray, climatology: np.ndarray | None = None
+    ) -> Recalibrator:
+        """Fit on out-of-sample probabilities, their 0/1 labels and each row's base rate."""
         p = np.asarray(probability, dtype="float64")
         y = np.asarray(label, dtype="float64")
-        if self.method == "isotonic":
+        if self.method == "shrink":
+            c = np.full(len(p), self.base_rate) if climatology is None else np.asarray(climatology)
+            spread = float(np.sum((p - c) ** 2))
+            weight = float(np.sum((y - c) * (p - c)) / spread) if spread > 0 else 0.0
+            self.weight_ = float(np.clip(weight, 0.0, 1.0))
+        elif self.method == "isotonic":
             self.model_ = IsotonicRegression(y_min=_EPS, y_max=1 - _EPS, out_of_bounds="clip")
             self.model_.fit(p, y)
         else:
@@ -62,18 +77,28 @@ class Recalibrator:
     def transform(self, probability: np.ndarray) -> np.ndarray:
         """Calibrated probabilities."""
         p = np.asarray(probability, dtype="float64")
+        if self.method == "shrink":
+            return self.base_rate + self.weight_ * (p - self.base_rate)
         if self.method == "isotonic":
             return self.model_.predict(p)
         return 1.0 / (1.0 + np.exp(-(self.slope_ * _logit(p) + self.intercept_)))
 
 
 def fit_recalibrator(
-    method: str, probability: np.ndarray, label: np.ndarray, min_rows: int
+    method: str,
+    oos: pd.DataFrame,
+    min_rows: int,
+    base_rate: float,
 ) -> Recalibrator | None:
-    """A fitted recalibrator, or None when ``method`` is ``none`` or the data are too thin.
+    """A recalibrator fitted on ``oos`` (columns ``raw``, ``label``, ``climatology``).
 
-    Thin: fewer than ``min_rows`` predictions, or a single outcome class.
+    None when ``method`` is ``none`` or the record is too thin: fewer than
+    ``min_rows`` predictions, or a single outcome class. ``base_rate`` is the
+    training base rate of the model it will calibrate (``shrink`` pulls toward it).
     """
-    if method == "none" or len(probability) < min_rows or len(np.unique(label)) < 2:
+    if method == "none" or len(oos) < min_rows or oos["label"].nunique() < 2:
         return None
-    return Recalibrator(method).fit(probability, label)  # type: ignore[arg-type]
+    calibrator = Recalibrator(method, base_rate)  # type: ignore[arg-type]
+    return calibrator.fit(
+        oos["raw"].to_numpy(), oos["label"].to_numpy(), oos["climatology"].to_numpy()
+    )

@@ -63,7 +63,7 @@ class ModelConfig(_Model):
     estimator: Literal["logistic", "gradient_boosting"] = "logistic"
     params: dict[str, Any] = Field(default_factory=dict)
     search: dict[str, list[Any]] = Field(default_factory=dict)
-    calibration: Literal["none", "sigmoid", "isotonic"] = "sigmoid"
+    calibration: Literal["none", "shrink", "sigmoid", "isotonic"] = "shrink"
     bootstrap: int = Field(30, ge=0, le=500)
     interval: float = Field(0.9, gt=0.0, lt=1.0)
     random_state: int = 0

@@ -195,8 +195,13 @@ def test_config_parses():
     assert config.model.params == {"C": 0.1}
     assert config.model.bootstrap == 10
     pillars = {spec.pillar for spec in config.features}
-    assert pillars == {"rate_expectations", "credit", "inflation", "term"}
-    inputs = {spec.params["series"] for spec in config.features}
+    assert pillars == {"rate_expectations", "credit", "inflation", "term", None}  # None: momentum
+    inputs = {
+        value
+        for spec in config.features
+        for key, value in spec.params.items()
+        if key in ("series", "a", "b", "small", "large")
+    }
     assert inputs <= set(CLASSIC_SERIES)
 
 

@@ -154,10 +154,7 @@ def fit_model(
     slow = reuse or refresh(settings, X, y, label_known_at, fold, oos)
     estimator = clone(settings.make(None, slow.params)).fit(X, y)
     calibrator = fit_recalibrator(
-        settings.calibration,
-        oos["raw"].to_numpy(),
-        oos["label"].to_numpy(),
-        settings.min_calibration_rows,
+        settings.calibration, oos, settings.min_calibration_rows, float(y.mean())
     )
     return FittedModel(
         estimator=estimator,
