@@ -76,3 +76,31 @@ def test_each_bootstrap_refit_has_its_own_seed():
     seeds = [refit[-1].random_state for refit in fitted.bootstrap]
     assert len(set(seeds)) == 4
     assert fitted.estimator[-1].early_stopping is False
+
+
+def test_search_is_chosen_inside_each_training_window_on_purged_inner_folds():
+    from sklearn.linear_model import LogisticRegression
+
+    X, y, known = _data(700, 20, 0, 5)
+    seen: list[tuple[pd.Timestamp, dict]] = []
+
+    class Recording(LogisticRegression):
+        def fit(self, X_fit, y_fit, sample_weight=None):
+            seen.append((X_fit.index[-1], self.get_params()))
+            return super().fit(X_fit, y_fit, sample_weight)
+
+    settings_ = FitSettings(
+        make=lambda s, params: Recording(**params),
+        search={"C": [1.0, 0.01]},
+        inner_folds=3,
+        purge=20,
+    )
+    config = EvaluationConfig(min_train_days=300, step_days=100, interval_every_days=1)
+    result = walk_forward(settings_, X, y, known, config, purge=20)
+    for fold in result.folds:
+        assert fold.params["C"] in (1.0, 0.01)
+    # Every fit, inner or outer, ended on a row whose label was known before the test block
+    # of the fold it served: no fit ever reached the first test day.
+    first_test = result.predictions.index[0]
+    assert all(last < first_test for last, _ in seen[:7])  # the first fold's 3 x 2 + 1 fits
+    assert {params["C"] for _, params in seen} == {1.0, 0.01}

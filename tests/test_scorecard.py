@@ -141,3 +141,40 @@ def test_many_stale_series_make_one_caveat():
         "5 series are stale: S0 (40 days old), S1 (41 days old), S2 (42 days old), "
         "S3 (43 days old), S4 (44 days old)"
     ]
+
+
+RECORD = {
+    "rows": 2000,
+    "start": "2010-01-04",
+    "end": "2017-12-29",
+    "auc": 0.58,
+    "brier_skill": 0.01,
+    "brier_skill_interval": [-0.02, 0.04],
+    "reliability": [
+        {"bin": 2, "lower": 0.2, "upper": 0.3, "predicted": 0.26, "observed": 0.45, "rows": 400},
+        {"bin": 4, "lower": 0.4, "upper": 0.5, "predicted": 0.45, "observed": 0.47, "rows": 900},
+        {"bin": 6, "lower": 0.6, "upper": 0.7, "predicted": 0.62, "observed": 0.61, "rows": 12},
+    ],
+}
+
+
+def test_a_record_that_does_not_rule_out_no_skill_holds_the_stance_at_neutral():
+    from regime.scorecard import earned_stance
+
+    config = StanceConfig(overweight_above=0.55, underweight_below=0.40)
+    stance, note = earned_stance(0.2, config, RECORD)
+    assert stance == "neutral" and "does not rule out no skill" in note
+    assert "the probability alone says underweight" in note
+    skilled = {**RECORD, "brier_skill_interval": [0.005, 0.04]}
+    assert earned_stance(0.2, config, skilled) == ("underweight", None)
+    assert earned_stance(0.7, config, None)[0] == "neutral"
+
+
+def test_calibration_caveat_names_thin_and_poorly_calibrated_levels():
+    from regime.scorecard import calibration_caveat
+
+    assert "poorly calibrated" in calibration_caveat(0.25, RECORD, 126)
+    assert calibration_caveat(0.45, RECORD, 126) is None
+    assert "thin record" in calibration_caveat(0.65, RECORD, 126)
+    assert "says nothing" in calibration_caveat(0.95, RECORD, 126)
+    assert calibration_caveat(0.45, None, 126) is None

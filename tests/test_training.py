@@ -113,3 +113,30 @@ evaluation: {min_train_days: 252, step_days: 252}
     assert len(ax.get_lines()) == 3  # probability and the two stance thresholds
     ax.figure.savefig(tmp_path / "history.png")
     assert (tmp_path / "history.png").stat().st_size > 1000
+
+
+def test_sign_constrained_logistic_drops_a_feature_that_breaks_its_prior():
+    from sklearn.linear_model import LogisticRegression
+
+    from regime.model import SignConstrained
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 3))
+    y = (X[:, 0] - 0.8 * X[:, 1] + rng.normal(size=2000) > 0).astype(int)
+    free = LogisticRegression().fit(X, y)
+    assert free.coef_[0, 1] < 0
+    held = SignConstrained(LogisticRegression(), signs=(1, 1, 0)).fit(X, y)
+    assert held.coef_[0, 1] == 0.0 and held.coef_[0, 0] > 0
+    assert list(held.keep_) == [True, False, True]
+    assert held.predict_proba(X).shape == (2000, 2)
+
+
+def test_enforced_signs_reach_gradient_boosting_as_monotonic_constraints():
+    from regime.config import ModelConfig
+    from regime.model import make_estimator
+
+    config = ModelConfig(estimator="gradient_boosting", sign_priors="enforce")
+    pipeline = make_estimator(config, signs=(1, -1, 0))
+    assert pipeline[-1].monotonic_cst == [1, -1, 0]
+    reported = make_estimator(config.model_copy(update={"sign_priors": "report"}), signs=(1, -1))
+    assert reported[-1].monotonic_cst is None
