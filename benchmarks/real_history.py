@@ -1,94 +1,132 @@
-"""Walk-forward on real history: French size terciles as legs, FRED rates and CFTC positioning.
+"""Walk-forward on real daily history with ``configs/real_us_daily.yaml``, in two periods.
 
-Reads ../shared/data/real (see its MANIFEST.md); skips when it is absent. The
-config is written to a temporary directory and points at those files, which
-are never copied into the repository. Run from the repository root:
+Reads the public files of ``../shared/data/real`` (see its MANIFEST.md) or of
+``--data-dir DIR``; prints a one-line skip message and exits 0 when the folder
+is absent. Run from anywhere:
 
-    python benchmarks/real_history.py
+    python benchmarks/real_history.py [--data-dir DIR] [--report-dir DIR]
 
-Legs: Kenneth French daily value-weighted size portfolios, Lo 30 vs Hi 30
-(1926-07 to 2025-05). Features: cuts priced (DFF - DGS2) and cuts delivered over
-six months, from FRED's daily DFF and DGS2 (1976-06 to 2024-01), read as
-vendor CSVs (`kind: csv`) with a one-business-day publication lag; and the
-CFTC leveraged-funds net position in the Russell 2000 E-mini (TFF, from
-2017-08, with gaps), a pillar that starts decades after the others and must not
-truncate the training window. Knowledge cutoff 2024-01-25, where the FRED files
-end.
+The config is copied to a temporary directory with its ``../../shared/data/real``
+prefix replaced by the absolute data folder (the files are never copied into
+the repository). The walk-forward then runs twice, ``regime backtest --report``
+with ``evaluation.start/end`` set to 1995-01-01..2018-12-31 and to
+2019-01-01..the last out-of-sample day; for each period it prints the report's
+first table (the model against climatology, momentum, contrarian and each
+pillar alone, AUC and Brier skill with 90% block-bootstrap intervals, ECE,
+from ``metrics.json``'s ``baselines``), the model's ECE and Brier skill, and
+the wall time.
 
-Then the cutoff check: the observations are written to two long CSV files with
-their ``known_at``, all of them and only those known by 2020-12-31; a model
-trained ``as_of: 2020-12-31`` on the first and one trained on the second must
-score every day up to the cutoff identically. Prints the out-of-sample metrics,
-the check and timings.
+Then the knowledge-cutoff check: the config's observations are written to two
+long CSV files with their ``known_at``, all of them and only those known by
+2020-12-31; a model trained ``as_of: 2020-12-31`` on the first and one trained
+without a cutoff on the second must score every day up to the cutoff
+identically (fold models and final model). The check uses the config's
+features and model with no bootstrap and yearly refits, to keep it cheap: the
+property does not depend on either.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT.parent / "shared" / "data" / "real"
-
-CONFIG = """
-name: real_rates
-description: French Lo 30 vs Hi 30, rate-expectations pillar only (real history).
-data:
-  sources:
-    - kind: french
-      path: {real}/french/Portfolios_Formed_on_ME_Daily_VW_2025-05.csv
-      table: 0
-      columns: {{"Lo 30": SMALL_TR, "Hi 30": LARGE_TR}}
-    - kind: csv
-      path: {real}/fred/hist_to_2024-01/DFF.csv
-      date_column: DATE
-      date_format: "%m/%d/%Y"
-      lag_days: 1
-    - kind: csv
-      path: {real}/fred/hist_to_2024-01/DGS2.csv
-      date_column: DATE
-      lag_days: 1
-    - kind: cftc
-      report: tff
-      paths: [{real}/cftc/TFF_equity_index_CME_2017-2026_extract.csv]
-      contracts: {{"239742": RTY}}
-target: {{small: SMALL_TR, large: LARGE_TR, horizon_days: 63,
-          sustained: {{min_excess_return: 0.0, min_share_of_days: 0.6}}}}
-features:
-  - builder: rate_expectations.cuts_priced
-  - builder: rate_expectations.cuts_delivered
-    params: {{months: 6}}
-  - builder: positioning.net_spec_z
-    params: {{net_position: RTY_LEV_NET_OI, window_days: 756, min_days: 104}}
-training: {{start: 1977-01-03, as_of: 2024-01-25}}
-model: {{estimator: logistic, params: {{C: 0.01}}, bootstrap: 10}}
-evaluation: {{min_train_days: 2520, step_days: 252}}
-"""
-
-
+CONFIG = ROOT / "configs" / "real_us_daily.yaml"
+PREFIX = "../../shared/data/real"
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "real"
+PERIODS: tuple[tuple[str, str, str | None], ...] = (
+    ("1995-2018", "1995-01-01", "2018-12-31"),
+    ("2019-end", "2019-01-01", None),
+)
 CUTOFF = "2020-12-31"
 
 
-def backtest(config: Path) -> tuple[dict, float]:
-    """Run ``regime backtest --json`` on ``config``; return its metrics and the wall time."""
+def real_config(data_dir: Path, tmp: Path) -> tuple[Path, dict[str, Any]]:
+    """Write the config with its data prefix replaced by ``data_dir``; return path and mapping."""
+    text = CONFIG.read_text(encoding="utf-8").replace(PREFIX, data_dir.resolve().as_posix())
+    raw = yaml.safe_load(text)
+    relative = [
+        path
+        for source in raw["data"]["sources"]
+        for path in [source.get("path"), *source.get("paths", [])]
+        if path is not None and not Path(path).is_absolute()
+    ]
+    if relative:
+        raise SystemExit(f"error: {CONFIG}: source path {relative[0]!r} is not under {PREFIX}")
+    path = tmp / CONFIG.name
+    path.write_text(text, encoding="utf-8")
+    return path, raw
+
+
+def period_config(raw: dict[str, Any], tmp: Path, label: str, start: str, end: str | None) -> Path:
+    """Write a copy of the config scoring only ``start..end`` (``end`` None: to the last day)."""
+    config = json.loads(json.dumps(raw, default=str))
+    evaluation = config.setdefault("evaluation", {})
+    evaluation["start"] = start
+    if end is None:
+        evaluation.pop("end", None)
+    else:
+        evaluation["end"] = end
+    path = tmp / f"real_us_daily_{label}.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def backtest(config: Path, report: Path) -> tuple[dict[str, Any], float]:
+    """Run ``regime backtest --report``; return ``metrics.json`` and the wall time in seconds."""
     start = time.perf_counter()
+    command = ["regime.cli", "backtest", "--config", str(config), "--report", str(report)]
     proc = subprocess.run(
-        [sys.executable, "-m", "regime.cli", "backtest", "--config", str(config), "--json"],
+        [sys.executable, "-m", *command],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
     )
+    elapsed = time.perf_counter() - start
     if proc.returncode != 0:
-        raise SystemExit(proc.stderr.strip())
-    return json.loads(proc.stdout)["metrics"], time.perf_counter() - start
+        raise SystemExit(proc.stderr.strip() or f"regime backtest exited {proc.returncode}")
+    metrics = json.loads((report / "metrics.json").read_text(encoding="utf-8"))
+    return metrics, elapsed
 
 
-def cutoff_check(config: Path, tmp: Path) -> float:
+def print_period(label: str, metrics: dict[str, Any], elapsed: float) -> None:
+    """Print one period: the model against the baselines, then its ECE and Brier skill."""
+    print(
+        f"\n{label}: out of sample {metrics['oos_start']}..{metrics['oos_end']}, "
+        f"{metrics['oos_rows']} days, {metrics['folds']} refits, "
+        f"{metrics['effective_horizons']:.1f} independent horizons, "
+        f"base rate {metrics['base_rate']:.3f}"
+    )
+    print(
+        f"  {'forecast':<26} {'rows':>6}  {'AUC':>5} {'(90% interval)':<16}"
+        f" {'Brier skill':>11} {'(90% interval)':<18} {'ECE':>5}"
+    )
+    for row in metrics["baselines"]:
+        print(
+            f"  {row['forecast']:<26} {row['rows']:>6}  {row['auc']:.3f} "
+            f"({row['auc_lower']:.3f}..{row['auc_upper']:.3f})  "
+            f"{row['brier_skill']:>+11.4f} ({row['brier_skill_lower']:+.4f}..."
+            f"{row['brier_skill_upper']:+.4f}) {row['ece']:.3f}"
+        )
+    low, high = metrics["brier_skill_interval"]
+    print(
+        f"  model: ECE {metrics['ece']:.4f}, Brier skill {metrics['brier_skill']:+.4f} "
+        f"(90% {low:+.4f}..{high:+.4f}), Brier {metrics['brier']:.4f} vs climatology "
+        f"{metrics['brier_climatology']:.4f}; wall time {elapsed:.1f} s"
+    )
+
+
+def cutoff_check(config: Path, raw: dict[str, Any], tmp: Path) -> float:
     """Largest probability difference, up to the cutoff, between the two cutoff models."""
     from regime.config import load_config
     from regime.data._base import LoadContext
@@ -99,57 +137,87 @@ def cutoff_check(config: Path, tmp: Path) -> float:
     base = load_config(config)
     observations = load_observations(list(base.data.sources), LoadContext(base_dir=tmp))
     known = observations.loc[observations["known_at"] <= CUTOFF]
-    text = config.read_text(encoding="utf-8")
-    features = text[text.index("target:") :].replace("as_of: 2024-01-25", "as_of: " + CUTOFF)
     models = []
-    for name, table, as_of in (("cut_full", observations, True), ("cut_known", known, False)):
+    for name, table, as_of in (("cut_full", observations, CUTOFF), ("cut_known", known, None)):
         csv = tmp / f"{name}.csv"
         table.to_csv(csv, index=False, date_format="%Y-%m-%d")
-        body = features if as_of else features.replace(", as_of: " + CUTOFF, "")
+        body = json.loads(json.dumps(raw, default=str))
+        body["name"] = name
+        body["data"] = {"sources": [{"kind": "csv", "path": str(csv), "layout": "long"}]}
+        body["model"] = {**body.get("model", {}), "bootstrap": 0}
+        body["evaluation"] = {**body.get("evaluation", {}), "step_days": 252}
+        training = {k: v for k, v in body.get("training", {}).items() if k != "as_of"}
+        if as_of is not None:
+            training["as_of"] = as_of
+        body["training"] = training
         path = tmp / f"{name}.yaml"
-        path.write_text(
-            f"name: {name}\ndata: {{sources: [{{kind: csv, path: {csv}, layout: long}}]}}\n"
-            + body.replace("bootstrap: 10", "bootstrap: 0"),
-            encoding="utf-8",
-        )
+        path.write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
         models.append(load_model(train(path, tmp / "models").artifact_path))
     gaps = []
     for in_sample in (False, True):
         a, b = (m.history("1990-01-02", CUTOFF, in_sample=in_sample) for m in models)
+        if list(a.index) != list(b.index):
+            raise SystemExit("cutoff check: the two models score different days")
         gaps.append(float((a["probability"] - b["probability"]).abs().max()))
-        assert list(a.index) == list(b.index)
     return max(gaps)
 
 
-def main() -> int:
-    """Run the walk-forward and the cutoff check on real history; print figures."""
-    if not REAL.is_dir():
-        print(f"skipped: {REAL} not found (real data is not shipped with the repository)")
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="folder of the real files, laid out as in its MANIFEST.md "
+        "(default: ../shared/data/real from the repository root)",
+    )
+    parser.add_argument(
+        "--report-dir",
+        type=Path,
+        default=None,
+        help="keep each period's report (report.html, metrics.json, predictions.csv) in "
+        "DIR/PERIOD (default: a temporary directory, removed afterwards)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run both walk-forward periods and the cutoff check on real history; print figures."""
+    args = parse_args(argv)
+    data_dir = args.data_dir.expanduser().resolve()
+    if not data_dir.is_dir():
+        print(f"skipped: {data_dir} not found (real data is not shipped with the repository)")
         return 0
-    with tempfile.TemporaryDirectory() as tmp:
-        config = Path(tmp) / "real_rates.yaml"
-        config.write_text(CONFIG.format(real=REAL), encoding="utf-8")
-        metrics, elapsed = backtest(config)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        config, raw = real_config(data_dir, tmp)
         print(
-            "real history: French Lo 30 vs Hi 30, 63-day sustained outperformance; "
-            "rate expectations (FRED DFF, DGS2) and positioning (CFTC TFF Russell E-mini, "
-            "from 2017)"
+            f"real history: {CONFIG.relative_to(ROOT)} on {data_dir}; French Lo 30 vs Hi 30 "
+            f"(daily, VW), 63-day sustained outperformance; pillars alone refitted on the same "
+            f"folds; intervals 90%, block bootstrap (block = 63 days)"
         )
+        for label, start, end in PERIODS:
+            report = (args.report_dir or tmp / "reports") / label
+            if report.exists() and args.report_dir is None:
+                shutil.rmtree(report)
+            metrics, elapsed = backtest(period_config(raw, tmp, label, start, end), report)
+            print_period(label, metrics, elapsed)
+        began = time.perf_counter()
+        gap = cutoff_check(config, raw, tmp)
         print(
-            f"  out of sample {metrics['oos_start']}..{metrics['oos_end']}, "
-            f"{metrics['oos_rows']} days, {metrics['folds']} refits"
-        )
-        for key in ("auc", "brier", "brier_climatology", "brier_skill", "base_rate"):
-            print(f"  {key:<18} {metrics[key]:.4f}")
-        print(f"  backtest wall time {elapsed:.1f} s")
-        start = time.perf_counter()
-        gap = cutoff_check(config, Path(tmp))
-        print(
-            f"cutoff check: as_of {CUTOFF} on all data vs on the rows known by then: "
+            f"\ncutoff check: as_of {CUTOFF} on all data vs on the rows known by then: "
             f"largest probability difference up to the cutoff {gap:.1e} "
-            f"({time.perf_counter() - start:.1f} s)"
+            f"({time.perf_counter() - began:.1f} s)"
         )
-    print("repeat with: python benchmarks/real_history.py")
+    print(f"total wall time {time.perf_counter() - started:.1f} s")
+    command = "python benchmarks/real_history.py"
+    if data_dir != DEFAULT_DATA.resolve():
+        command += f" --data-dir {data_dir}"
+    if args.report_dir is not None:
+        command += f" --report-dir {args.report_dir}"
+    print(f"repeat with: {command}")
     return 0
 
 

@@ -289,6 +289,13 @@ class Scorecard:
                 "IN SAMPLE: the model saw this day's label" if self.in_sample else "out of sample"
             )
             lines.append(f"Model trained through {self.model_trained_through:%Y-%m-%d}: {sample}")
+        if self.record is not None:
+            low, high = self.record["brier_skill_interval"]
+            lines.append(
+                f"Out-of-sample record: AUC {self.record['auc']:.3f}, Brier skill "
+                f"{self.record['brier_skill']:+.3f} (90% {low:+.3f} to {high:+.3f}), "
+                f"{self.record['rows']} days {self.record['start']}..{self.record['end']}"
+            )
         interval = f"{self.interval[0]:.2f}-{self.interval[1]:.2f}" if self.interval else "n/a"
         lines.append(
             f"P(sustained small-cap outperformance) = {self.probability:.2f}   "

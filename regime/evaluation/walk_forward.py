@@ -22,6 +22,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.model_selection import ParameterGrid
+from threadpoolctl import threadpool_limits
 
 from regime.calibration import fit_recalibrator
 from regime.config import EvaluationConfig
@@ -63,7 +64,7 @@ class Refresh:
     record: dict[str, Any] | None
 
 
-def track_record(oos: pd.DataFrame, horizon: int, reps: int = 200) -> dict[str, Any] | None:
+def track_record(oos: pd.DataFrame, horizon: int, reps: int = 500) -> dict[str, Any] | None:
     """The out-of-sample record a model can cite: the predictions issued before it.
 
     ``oos`` holds earlier walk-forward predictions (columns ``probability``,
@@ -151,8 +152,9 @@ def fit_model(
     bootstrap refits of an earlier refresh (fitted on a prefix of ``X``)
     instead of redoing them.
     """
-    slow = reuse or refresh(settings, X, y, label_known_at, fold, oos)
-    estimator = clone(settings.make(None, slow.params)).fit(X, y)
+    with threadpool_limits(limits=1, user_api="blas"):
+        slow = reuse or refresh(settings, X, y, label_known_at, fold, oos)
+        estimator = clone(settings.make(None, slow.params)).fit(X, y)
     calibrator = fit_recalibrator(
         settings.calibration, oos, settings.min_calibration_rows, float(y.mean())
     )
@@ -201,6 +203,18 @@ def walk_forward(
     ``interval_every_days`` rows; the folds in between reuse the newest ones.
     Metrics cover the predictions between ``config.start`` and ``config.end``.
     """
+    with threadpool_limits(limits=1, user_api="blas"):  # small problems: threads only contend
+        return _walk_forward(settings, X, y, label_known_at, config, purge)
+
+
+def _walk_forward(
+    settings: FitSettings,
+    X: pd.DataFrame,
+    y: pd.Series,
+    label_known_at: pd.Series,
+    config: EvaluationConfig,
+    purge: int,
+) -> WalkForwardResult:
     n = len(X)
     known = label_known_at.to_numpy()
     blocks: list[pd.DataFrame] = []
