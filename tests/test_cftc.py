@@ -404,8 +404,6 @@ def test_header_only_file_holds_no_contract(tmp_path: Path) -> None:
 def test_config_validation() -> None:
     with pytest.raises(ValidationError, match="must be a quoted string"):
         source(contracts={239742: "RTY"})
-    with pytest.raises(ValidationError, match="used by more than one contract"):
-        source(contracts={"239742": "RTY", "239747": "RTY"})
     with pytest.raises(ValidationError, match="not a CFTC contract market code"):
         source(contracts={"2397 42": "RTY"})
     with pytest.raises(ValidationError, match="before its report date"):
@@ -416,3 +414,33 @@ def test_config_validation() -> None:
         source(paths=[])
     with pytest.raises(ValidationError):
         source(extra_field=1)
+
+
+def test_codes_sharing_a_prefix_splice_one_history_by_open_interest(tmp_path: Path):
+    """Two exchanges' Russell contracts: the liquid one gives the values on shared dates."""
+    lines = (FIXTURES / "FinFutYY_2024_trimmed.txt").read_text().splitlines()
+    russell = [line for line in lines if ",239742," in line]
+    moved = []
+    for line in russell:
+        fields = line.split(",")
+        fields[0] = '"RUSSELL 2000 MINI - ICE FUTURES U.S."'
+        fields[3] = "23977A"
+        fields[7] = "   10000"  # a thin contract: open interest far below the CME one
+        moved.append(",".join(fields))
+    early = russell[-1].split(",")  # one report date only the old exchange covers
+    early[0], early[1], early[2], early[3] = (
+        '"RUSSELL 2000 MINI - ICE FUTURES U.S."',
+        "231226",
+        "2023-12-26",
+        "23977A",
+    )
+    path = tmp_path / "spliced.txt"
+    path.write_text("\n".join([lines[0], *russell, *moved, ",".join(early)]) + "\n")
+    source = CftcSource(
+        kind="cftc", paths=[str(path)], contracts={"239742": "RTY", "23977A": "RTY"}
+    )
+    obs = source.load(LoadContext(base_dir=tmp_path))
+    oi = obs.loc[obs["series"] == "RTY_OI"].set_index("date")["value"]
+    assert not oi.index.duplicated().any()
+    assert oi[pd.Timestamp("2024-07-23")] == 482645  # the CME contract wins
+    assert pd.Timestamp("2023-12-26") in oi.index  # the ICE-only date extends the history

@@ -383,7 +383,11 @@ class CftcSource(SourceBase):
         Layout every file must have.
     contracts : dict of str to str
         CFTC contract market code (quoted in YAML, e.g. ``"239742"``) -> series
-        prefix (e.g. ``RTY``).
+        prefix (e.g. ``RTY``). Several codes may share a prefix to splice one
+        history across exchange moves (the Russell 2000 futures traded at the
+        CME until 2008, at ICE until 2017, at the CME again since): on a report
+        date that more than one of them covers, the code with the larger open
+        interest (the liquid contract) gives the values.
     release_lag_days : int
         Calendar days from the report date to the release; 3 = Friday.
     release_calendar : dict of date to date
@@ -418,10 +422,6 @@ class CftcSource(SourceBase):
                     f"series prefix {prefix!r} for contract {code!r} must be a name such as 'RTY'"
                 )
             checked[code] = prefix
-        prefixes = list(checked.values())
-        twice = sorted({p for p in prefixes if prefixes.count(p) > 1})
-        if twice:
-            raise ValueError(f"series prefix(es) {twice} are used by more than one contract")
         return checked
 
     @model_validator(mode="after")
@@ -538,8 +538,16 @@ class CftcSource(SourceBase):
             )
         return distinct.reset_index(drop=True)
 
+    def _spliced(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """One row per (prefix, report date): the code with the larger open interest."""
+        rows = rows.assign(_prefix=rows["code"].map(self.contracts))
+        rows = rows.sort_values(["_prefix", "report_date", "open_interest"], kind="stable")
+        rows = rows.drop_duplicates(["_prefix", "report_date"], keep="last")
+        return rows.drop(columns="_prefix").reset_index(drop=True)
+
     def _observations(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Turn the selected COT rows into the observation table."""
+        rows = self._spliced(rows)
         date = pd.DatetimeIndex(rows["report_date"])
         known_at = date + pd.Timedelta(days=self.release_lag_days)
         if self.release_calendar:
