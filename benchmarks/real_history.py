@@ -115,7 +115,7 @@ def print_period(label: str, metrics: dict[str, Any], elapsed: float) -> None:
         print(
             f"  {row['forecast']:<26} {row['rows']:>6}  {row['auc']:.3f} "
             f"({row['auc_lower']:.3f}..{row['auc_upper']:.3f})  "
-            f"{row['brier_skill']:>+11.4f} ({row['brier_skill_lower']:+.4f}..."
+            f"{row['brier_skill']:>+11.4f} ({row['brier_skill_lower']:+.4f}.."
             f"{row['brier_skill_upper']:+.4f}) {row['ece']:.3f}"
         )
     low, high = metrics["brier_skill_interval"]
