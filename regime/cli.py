@@ -92,7 +92,44 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="score a date after the newest data, every stale input imputed and named",
     )
+    score.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SERIES=VALUE[@DATE]",
+        help="what-if: score as if this observation had been known (repeatable); prints the "
+        "scenario beside the unmodified scorecard",
+    )
+    score.add_argument(
+        "--scenario",
+        metavar="FILE.yaml",
+        help="what-if: a YAML list of {series, value, date} overrides",
+    )
     _common(score)
+
+    explain = sub.add_parser(
+        "explain", help="each feature's value, percentile and contribution; what would flip it"
+    )
+    explain.add_argument("--model", required=True, help="model artifact, e.g. models/demo.joblib")
+    explain.add_argument("--date", type=_date, help="YYYY-MM-DD (default: the newest day)")
+    explain.add_argument("--json", action="store_true", help="print one JSON object")
+    explain.add_argument("--plot", metavar="FILE.png", help="write a bar chart of the features")
+    _common(explain)
+
+    analogs = sub.add_parser(
+        "analogs", help="past episodes like this day and what small and large caps did next"
+    )
+    analogs.add_argument("--model", required=True, help="model artifact, e.g. models/demo.joblib")
+    analogs.add_argument("--date", type=_date, help="YYYY-MM-DD (default: the newest day)")
+    analogs.add_argument(
+        "--when",
+        metavar="EXPR",
+        help="a rule over series ids and features, e.g. "
+        "'SMALL_ETF_FLOW > 500e6 and LARGE_ETF_FLOW < -1e9' (default: nearest days)",
+    )
+    analogs.add_argument("-k", type=int, default=10, help="nearest days to list (default 10)")
+    analogs.add_argument("--json", action="store_true", help="print one JSON object")
+    _common(analogs)
 
     backtest = sub.add_parser("backtest", help="walk-forward out-of-sample evaluation of a config")
     backtest.add_argument("--config", required=True)
@@ -175,16 +212,55 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_score(args: argparse.Namespace) -> int:
+def _open_model(args: argparse.Namespace):
+    """The RegimeModel of ``--model``, with the run's cache and offline settings."""
     from regime.persistence import read_artifact
     from regime.scoring import RegimeModel
 
     artifact, card = read_artifact(args.model)
     context = _context(args, Path(artifact["config_dir"]), artifact["config"]["data"]["cache_dir"])
-    scorecard = RegimeModel(artifact, card, context).score(
-        args.date, in_sample=args.in_sample, allow_stale=args.allow_stale
-    )
+    return RegimeModel(artifact, card, context)
+
+
+def _print(result, as_json: bool) -> None:
+    """Print ``result`` (anything with to_dict/to_text) as JSON or text."""
+    from regime._io import json_safe
+
+    print(json.dumps(json_safe(result.to_dict()), indent=2) if as_json else result.to_text())
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    model = _open_model(args)
+    if args.set or args.scenario:
+        from regime.whatif import load_scenario, parse_set
+
+        overrides = [parse_set(text) for text in args.set]
+        if args.scenario:
+            overrides += load_scenario(args.scenario)
+        what_if = model.what_if(
+            overrides, args.date, in_sample=args.in_sample, allow_stale=args.allow_stale
+        )
+        _print(what_if, args.json)
+        return 0
+    scorecard = model.score(args.date, in_sample=args.in_sample, allow_stale=args.allow_stale)
     print(scorecard.to_json() if args.json else scorecard.to_text())
+    return 0
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    explanation = _open_model(args).explain(args.date)
+    _print(explanation, args.json)
+    if args.plot:
+        explanation.plot(Path(args.plot))
+    return 0
+
+
+def _cmd_analogs(args: argparse.Namespace) -> int:
+    from regime.exceptions import ConfigError
+
+    if args.k < 1:
+        raise ConfigError(f"-k must be at least 1, got {args.k}")
+    _print(_open_model(args).analogs(args.date, when=args.when, k=args.k), args.json)
     return 0
 
 
@@ -259,6 +335,8 @@ def _cmd_models(args: argparse.Namespace) -> int:
 COMMANDS = {
     "train": _cmd_train,
     "score": _cmd_score,
+    "explain": _cmd_explain,
+    "analogs": _cmd_analogs,
     "backtest": _cmd_backtest,
     "data": _cmd_data,
     "models": _cmd_models,

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from regime.scorecard import SYNTHETIC_BANNER
 
@@ -117,4 +118,26 @@ def skill_by_year(skill: pd.Series, title: str, synthetic: bool, path: Path) -> 
     ax.set_xlabel("year")
     ax.set_ylabel("Brier skill (1 - Brier / climatology)")
     ax.tick_params(axis="x", rotation=90)
+    return _finish(fig, ax, title, synthetic, path)
+
+
+def feature_contributions(
+    contributions: pd.Series, pillar_of: pd.Series, title: str, synthetic: bool, path: Path
+) -> Path:
+    """Horizontal bars: each feature's contribution in probability points, coloured by pillar."""
+    fig, ax = _figure(9, 0.35 * len(contributions) + 1.5)
+    pillars = list(dict.fromkeys(pillar_of))
+    colors = {p: f"C{i}" for i, p in enumerate(pillars)}
+    order = contributions.index[::-1]
+    ax.barh(
+        list(order),
+        contributions[order].to_numpy(),
+        color=[colors[pillar_of[name]] for name in order],
+    )
+    ax.legend(
+        handles=[Patch(color=colors[p], label=p) for p in pillars], loc="best", fontsize="small"
+    )
+    ax.axvline(0, color="black", lw=0.6)
+    ax.set_xlabel("contribution to the probability (probability points)")
+    ax.set_ylabel("feature")
     return _finish(fig, ax, title, synthetic, path)

@@ -9,12 +9,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from regime.analogs import Analogs, episodes, evaluate_rule, forward_returns
 from regime.calendar import trading_day_on_or_before
 from regime.config import Config
 from regime.data._base import LoadContext
 from regime.dataset import Dataset, load_dataset
 from regime.exceptions import ConfigError, DataError
+from regime.explain import Explanation, owen_values, percentiles, stance_flips, units_of
 from regime.fitted import FittedModel
+from regime.labels import leg_returns
 from regime.persistence import read_artifact
 from regime.scorecard import (
     Attribution,
@@ -26,6 +29,7 @@ from regime.scorecard import (
     pillar_shapley,
     split_pillars,
 )
+from regime.whatif import Override, WhatIf, apply_overrides
 
 logger = logging.getLogger(__name__)
 
@@ -309,27 +313,132 @@ class RegimeModel:
             out[series] = SeriesFreshness(last, status.age_days, status.stale)
         return out
 
-    def explain(self, date: str | pd.Timestamp | None = None) -> pd.DataFrame:
-        """Feature-level view of one day: value, neutral value, z-distance, pillar contribution.
+    def what_if(
+        self,
+        overrides: dict[str, float | tuple[float, str]] | list[Override],
+        date: str | pd.Timestamp | None = None,
+        in_sample: bool = False,
+        allow_stale: bool = False,
+    ) -> WhatIf:
+        """Score ``date`` as if some observations had been known, beside the real scorecard.
 
-        Returns a DataFrame indexed by feature, with columns ``pillar``,
-        ``value``, ``neutral``, ``pillar_contribution``.
+        ``overrides`` maps a series id to a value (dated the scored day) or to
+        ``(value, "YYYY-MM-DD")``; or is a list of :class:`regime.whatif.Override`.
+        Each replaces that series' observation of that date and counts as
+        known on the scored day. Returns a :class:`regime.whatif.WhatIf` with
+        ``.base``, ``.scenario``, ``.pillar_changes()``, ``.to_dict()`` and
+        ``.to_text()``.
         """
-        card = self.score(date)
-        neutral = self.model_for(card.as_of).neutral
-        rows = []
-        for pillar in self.pillars:
-            for name, value in card.features.get(pillar, {}).items():
-                rows.append(
-                    {
-                        "feature": name,
-                        "pillar": pillar,
-                        "value": np.nan if value is None else value,
-                        "neutral": float(neutral[name]),
-                        "pillar_contribution": card.contributions[pillar],
-                    }
-                )
-        return pd.DataFrame(rows).set_index("feature")
+        if isinstance(overrides, dict):
+            items = []
+            for series, value in overrides.items():
+                number, when = value if isinstance(value, tuple) else (value, None)
+                day = None if when is None else pd.Timestamp(when)
+                items.append(Override(series, float(number), day))
+            overrides = items
+        base = self.score(date, in_sample=in_sample, allow_stale=allow_stale)
+        changed = apply_overrides(self.observations(), list(overrides), base.as_of)
+        twin = RegimeModel(self.artifact, self.card, self._context).use_observations(changed)
+        scenario = twin.score(base.as_of, in_sample=in_sample, allow_stale=allow_stale)
+        return WhatIf(base, scenario, tuple(overrides))
+
+    def analogs(
+        self,
+        date: str | pd.Timestamp | None = None,
+        when: str | None = None,
+        k: int = 10,
+    ) -> Analogs:
+        """Past days like ``date`` and what the small and large legs did 1, 3 and 6 months on.
+
+        With ``when``, a rule over raw series ids and feature names (e.g.
+        ``"SMALL_ETF_FLOW > 500e6 and LARGE_ETF_FLOW < -1e9"``): every past
+        episode in which it held. Without it, the ``k`` past days nearest to
+        ``date`` in standardized pillar space (pillar contributions). Only
+        days whose 6-month outcome was known by ``date`` appear; episodes are
+        at least one horizon apart.
+        """
+        _, day = self.resolve_day(date)
+        dataset = self.dataset(day)
+        calendar = dataset.features.index
+        horizon = self.config.target.horizon_days
+        outcomes = forward_returns(leg_returns(dataset.panel, self.config.target))
+        outcomes = outcomes.reindex(calendar).dropna()
+        if when is not None:
+            columns = pd.concat(
+                [
+                    pd.DataFrame({s: dataset.panel.latest(s) for s in dataset.panel.series_ids}),
+                    dataset.features,
+                ],
+                axis=1,
+            )
+            held = evaluate_rule(when, columns)
+            days = episodes(
+                held.index[held.to_numpy()].intersection(outcomes.index), calendar, horizon
+            )
+            return Analogs(day, when, outcomes.loc[days], horizon)
+        history = self.history(end=day)
+        pillars = [p for p in self.pillars if history[p].std() > 0]
+        scaled = history[pillars] / history[pillars].std()
+        distance = np.sqrt(((scaled - scaled.loc[day]) ** 2).sum(axis=1))
+        candidates = distance.loc[distance.index.intersection(outcomes.index)].sort_values()
+        chosen: list[pd.Timestamp] = []
+        position = {d: i for i, d in enumerate(calendar)}
+        for candidate in candidates.index:
+            if all(abs(position[candidate] - position[c]) >= horizon for c in chosen):
+                chosen.append(candidate)
+            if len(chosen) == k:
+                break
+        table = outcomes.loc[chosen].assign(distance=distance.loc[chosen].to_numpy())
+        return Analogs(day, None, table, horizon)
+
+    def training_features(self) -> pd.DataFrame:
+        """The features of the final model's training window, as known at the training cutoff."""
+        window = self.artifact["training_window"]
+        features = self.dataset(self.artifact["as_of"]).features[self.feature_names]
+        return features.loc[window["start"] : window["end"]]
+
+    def explain(
+        self, date: str | pd.Timestamp | None = None, in_sample: bool = False
+    ) -> Explanation:
+        """Why the model says what it says on ``date``, feature by feature.
+
+        Each feature's value (with its units and its percentile in the model's
+        training history) and its own contribution in probability points
+        (Owen values: exact Shapley within each pillar, summing to the
+        pillar's contribution); the distance to each stance threshold; the
+        largest headwind as the binding constraint; and, per pillar, the
+        nearest training level that would move the probability across a
+        threshold. ``.to_text()``, ``.to_dict()``, ``.features`` (a
+        DataFrame) and ``.plot(path)``.
+        """
+        card = self.score(date, in_sample=in_sample)
+        model = self.model_for(card.as_of, in_sample)
+        dataset = self.dataset(card.as_of)
+        row = dataset.features.loc[card.as_of, self.feature_names]
+        neutral = pd.Series(model.neutral, dtype="float64")[self.feature_names]
+        contributions = owen_values(model.predict_proba, row, neutral, self.pillar_of, self.pillars)
+        training = self.training_features()
+        frame = pd.DataFrame(
+            {
+                "pillar": [self.pillar_of[f] for f in self.feature_names],
+                "value": row.to_numpy(dtype="float64"),
+                "units": [units_of(f) for f in self.feature_names],
+                "percentile": percentiles(training, row).to_numpy(),
+                "neutral": neutral.to_numpy(),
+                "contribution": contributions.to_numpy(),
+            },
+            index=pd.Index(self.feature_names, name="feature"),
+        )
+        flips = stance_flips(
+            model.predict_proba,
+            row,
+            training,
+            self.pillar_of,
+            self.config.stance,
+            card.probability,
+        )
+        binding = card.headwinds[0] if card.headwinds else None
+        return Explanation(card, frame, binding, flips, self.config.stance)
 
     def history(
         self,

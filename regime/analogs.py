@@ -1,0 +1,201 @@
+"""Historical analogs: past days like this one, and what small and large caps did next.
+
+Two ways to find them: a rule (``--when``) over raw series and features, e.g.
+``SMALL_ETF_FLOW > 500e6 and LARGE_ETF_FLOW < -1e9``, listing every past
+episode in which it held; or, without a rule, the k past days nearest to the
+scored day in standardized pillar space (the pillar contributions). Only days
+whose outcomes were fully known by the scored day appear, and episodes are at
+least one horizon apart.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import operator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from regime.exceptions import ConfigError
+
+#: Forward windows of the outcome table, in trading days (about 1, 3 and 6 months).
+WINDOWS: dict[str, int] = {"1m": 21, "3m": 63, "6m": 126}
+
+_COMPARE = {
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+}
+_ARITHMETIC = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
+
+
+def evaluate_rule(expression: str, columns: pd.DataFrame) -> pd.Series:
+    """Evaluate a rule over the columns (one boolean per row); names are column names.
+
+    Allowed: numbers, names (column names; a feature ``PILLAR.FEATURE`` is
+    written as it is), comparisons (chained too), ``and``/``or``/``not``,
+    ``+ - * /`` and parentheses. Anything else, or an unknown name, is a
+    ConfigError naming it.
+    """
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ConfigError(f"--when {expression!r}: not a valid rule ({exc.msg})") from None
+    known = list(columns.columns)
+
+    def value(node: ast.AST) -> Any:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+            return node.value
+        if isinstance(node, ast.Name | ast.Attribute):
+            name = _dotted(node)
+            if name not in columns:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ConfigError(f"--when: unknown name {name!r}{hint}")
+            return columns[name]
+        if isinstance(node, ast.BoolOp):
+            parts = [value(v) for v in node.values]
+            combine = operator.and_ if isinstance(node.op, ast.And) else operator.or_
+            out = parts[0]
+            for part in parts[1:]:
+                out = combine(out, part)
+            return out
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return ~value(node.operand)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -value(node.operand)
+        if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
+            return _ARITHMETIC[type(node.op)](value(node.left), value(node.right))
+        if isinstance(node, ast.Compare):
+            left, out = value(node.left), None
+            for op, right_node in zip(node.ops, node.comparators, strict=True):
+                if type(op) not in _COMPARE:
+                    break
+                right = value(right_node)
+                step = _COMPARE[type(op)](left, right)
+                out = step if out is None else out & step
+                left = right
+            else:
+                return out
+        raise ConfigError(
+            f"--when {expression!r}: {ast.unparse(node)!r} is not allowed; use names, numbers, "
+            "comparisons, and/or/not and + - * /"
+        )
+
+    result = value(tree.body)
+    if not isinstance(result, pd.Series):
+        raise ConfigError(f"--when {expression!r}: the rule must compare a series or a feature")
+    return result.fillna(False).astype(bool)
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    raise ConfigError(f"--when: {ast.unparse(node)!r} is not a name")
+
+
+def forward_returns(legs: pd.DataFrame, windows: dict[str, int] = WINDOWS) -> pd.DataFrame:
+    """Compounded small and large returns over each window after each date (NaN at the end).
+
+    ``legs`` has daily simple returns in columns ``small`` and ``large``; the
+    window after date t is the next ``n`` dates (t excluded).
+    """
+    out = {}
+    growth = (1.0 + legs[["small", "large"]]).cumprod()
+    for name, n in windows.items():
+        ahead = growth.shift(-n) / growth - 1.0
+        out[f"small_{name}"] = ahead["small"]
+        out[f"large_{name}"] = ahead["large"]
+        out[f"relative_{name}"] = ahead["small"] - ahead["large"]
+    return pd.DataFrame(out, index=legs.index)
+
+
+def episodes(days: pd.DatetimeIndex, calendar: pd.DatetimeIndex, gap: int) -> pd.DatetimeIndex:
+    """First days of runs of ``days``, each at least ``gap`` trading days after the last kept."""
+    position = calendar.get_indexer(days)
+    kept, last = [], None
+    for day, pos in zip(days, position, strict=True):
+        if pos < 0:
+            continue
+        if last is None or pos - last >= gap:
+            kept.append(day)
+            last = pos
+    return pd.DatetimeIndex(kept)
+
+
+@dataclass(frozen=True)
+class Analogs:
+    """Past episodes like the scored day, with what the legs did next."""
+
+    as_of: pd.Timestamp
+    rule: str | None
+    table: pd.DataFrame  # index: episode day; forward returns (and distance for nearest)
+    horizon_days: int
+
+    def hit_rates(self) -> dict[str, float]:
+        """Share of episodes in which small caps beat large caps, per window."""
+        return {
+            name: float((self.table[f"relative_{name}"] > 0).mean()) if len(self.table) else np.nan
+            for name in WINDOWS
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the rule, each episode with its forward returns, the hit rates."""
+        frame = self.table.copy()
+        frame.index = frame.index.strftime("%Y-%m-%d")
+        return {
+            "as_of": f"{self.as_of:%Y-%m-%d}",
+            "rule": self.rule,
+            "episodes": [
+                {"date": day, **{k: _plain(v) for k, v in row.items()}}
+                for day, row in frame.iterrows()
+            ],
+            "hit_rates": {k: _plain(v) for k, v in self.hit_rates().items()},
+        }
+
+    def to_text(self) -> str:
+        """One line per episode, then the hit rates."""
+        how = f"rule {self.rule}" if self.rule else "nearest days in pillar space"
+        lines = [
+            f"analogs as of {self.as_of:%Y-%m-%d} ({how}); episodes at least "
+            f"{self.horizon_days} trading days apart, outcomes known by then",
+            f"{'episode':<12}"
+            + "".join(f"{'small ' + n:>10}{'large ' + n:>10}{'rel ' + n:>9}" for n in WINDOWS)
+            + ("  distance" if "distance" in self.table else ""),
+        ]
+        for day, row in self.table.iterrows():
+            cells = "".join(
+                f"{row[f'small_{n}']:>10.1%}{row[f'large_{n}']:>10.1%}{row[f'relative_{n}']:>+9.1%}"
+                for n in WINDOWS
+            )
+            extra = f"  {row['distance']:.2f}" if "distance" in self.table else ""
+            lines.append(f"{day:%Y-%m-%d}  {cells}{extra}")
+        if self.table.empty:
+            lines.append("(no past episode)")
+        if len(self.table):
+            rates = self.hit_rates()
+            lines.append(
+                "small caps outperformed after "
+                + ", ".join(f"{n}: {rates[n]:.0%}" for n in WINDOWS)
+                + f" of {len(self.table)} episodes"
+            )
+        return "\n".join(lines)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        return None if np.isnan(value) else float(value)
+    return value

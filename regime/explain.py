@@ -1,0 +1,254 @@
+"""Explain one day's call: each feature's value, percentile, units and own contribution.
+
+A feature's contribution is its Owen value: the Shapley value of the pillars
+(the scorecard's pillar contributions), shared out inside each pillar by exact
+Shapley over that pillar's features. Coalitions of the other pillars are
+weighted as in the pillar-level Shapley value, so the features of a pillar add
+up to that pillar's contribution exactly, and baseline plus all features equals
+the probability.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import product
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from regime.config import StanceConfig
+from regime.scorecard import Scorecard, record_allows_a_call
+
+Predict = Callable[[pd.DataFrame], np.ndarray]
+
+#: Units of a feature, by the end of its name (first match wins).
+UNITS: tuple[tuple[str, str], ...] = (
+    (r"_pctile$", "percentile of its trailing window (0 = lowest)"),
+    (r"_z$", "z-score against its trailing window"),
+    (r"cuts_priced_12m$", "25 bp cuts priced over 12 months"),
+    (r"cuts_delivered_\d+m$", "cuts delivered (percentage points, or 25 bp steps)"),
+    (r"rel_flow_\d+d$|rel_flow_1d$|vs_ytd_pace$", "% of assets, small fund minus large"),
+    (r"event_share_\d+d$", "share of the window's gross flow on its largest day"),
+    (r"rel_pe$|rel_value$", "ratio, small over large (higher = small caps dearer)"),
+    (r"breadth_spread$|megacap_spread$", "revision breadth, (up - down) / total"),
+    (r"_chg$", "change over the window"),
+    (r"rel_return_\d+d", "relative log return, small minus large"),
+)
+
+
+def units_of(feature: str) -> str:
+    """Units of a feature column, from its name (empty when unknown)."""
+    for pattern, units in UNITS:
+        if re.search(pattern, feature):
+            return units
+    return "level of the series"
+
+
+def owen_values(
+    predict: Predict,
+    row: pd.Series,
+    neutral: pd.Series,
+    pillar_of: dict[str, str],
+    pillars: Sequence[str],
+) -> pd.Series:
+    """Each feature's contribution (probability points) to one row's probability.
+
+    Exact Owen values with the pillars as groups; a feature's value in a
+    coalition is its actual value, else its neutral value. One batch of
+    predictions: for every pillar, all coalitions of the other pillars times
+    all subsets of its own features.
+    """
+    features = list(row.index)
+    active = [p for p in pillars if any(pillar_of[f] == p for f in features)]
+    k = len(active)
+    actual = row.to_numpy(dtype="float64")
+    base = neutral[features].to_numpy(dtype="float64")
+    member_of = np.array([active.index(pillar_of[f]) for f in features])
+    batches, plans = [], []
+    for j, pillar in enumerate(active):
+        own = [i for i, f in enumerate(features) if pillar_of[f] == pillar]
+        others = [p for p in range(k) if p != j]
+        for outside in product([False, True], repeat=k - 1):
+            on_pillars = {others[t] for t, flag in enumerate(outside) if flag}
+            for inside in product([False, True], repeat=len(own)):
+                values = np.where(np.isin(member_of, list(on_pillars)), actual, base)
+                values[own] = np.where(np.array(inside, dtype=bool), actual[own], base[own])
+                batches.append(values)
+                plans.append((j, outside, inside))
+    frame = pd.DataFrame(np.vstack(batches), columns=features)
+    predictions = predict(frame)
+    value = {plan: predictions[n] for n, plan in enumerate(plans)}
+    out = pd.Series(0.0, index=features)
+    for j, pillar in enumerate(active):
+        own = [i for i, f in enumerate(features) if pillar_of[f] == pillar]
+        m = len(own)
+        for (jj, outside, inside), v in value.items():
+            if jj != j:
+                continue
+            t = sum(outside)
+            outer = math.factorial(t) * math.factorial(k - t - 1) / math.factorial(k)
+            for position, i in enumerate(own):
+                if inside[position]:
+                    continue
+                s = sum(inside)
+                inner = math.factorial(s) * math.factorial(m - s - 1) / math.factorial(m)
+                with_i = (*inside[:position], True, *inside[position + 1 :])
+                out.iloc[i] += outer * inner * (value[(j, outside, with_i)] - v)
+    return out
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One day's call, feature by feature, with what would change the stance."""
+
+    scorecard: Scorecard
+    features: pd.DataFrame  # index feature: pillar, value, units, percentile, neutral, contribution
+    binding_constraint: str | None
+    flips: pd.DataFrame  # per pillar: the percentile level that would cross a threshold
+    thresholds: StanceConfig
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the scorecard, every feature, distances, binding constraint, flips."""
+        card = self.scorecard
+        return {
+            "scorecard": card.to_dict(),
+            "features": [
+                {"feature": name, **{k: _plain(v) for k, v in row.items()}}
+                for name, row in self.features.iterrows()
+            ],
+            "distance_to_overweight": self.thresholds.overweight_above - card.probability,
+            "distance_to_underweight": card.probability - self.thresholds.underweight_below,
+            "binding_constraint": self.binding_constraint,
+            "what_would_flip": [
+                {"pillar": p, **{k: _plain(v) for k, v in row.items()}}
+                for p, row in self.flips.iterrows()
+            ],
+        }
+
+    def to_text(self) -> str:
+        """The explanation as a strategist reads it."""
+        card = self.scorecard
+        t = self.thresholds
+        lines = [
+            f"{card.model} | as of {card.as_of:%Y-%m-%d} | P = {card.probability:.3f} "
+            f"(baseline {card.baseline:.3f}) | stance {card.stance.upper()}",
+            f"distance to overweight ({t.overweight_above:.2f}): "
+            f"{t.overweight_above - card.probability:+.3f}; to underweight "
+            f"({t.underweight_below:.2f}): {t.underweight_below - card.probability:+.3f}",
+            "",
+            f"{'feature':<40} {'value':>10} {'pctile':>7} {'contrib':>8}  units",
+        ]
+        for name, row in self.features.iterrows():
+            value = "n/a" if pd.isna(row["value"]) else f"{row['value']:.3g}"
+            pct = "n/a" if pd.isna(row["percentile"]) else f"{row['percentile']:.0%}"
+            lines.append(
+                f"{name:<40} {value:>10} {pct:>7} {row['contribution']:>+8.3f}  {row['units']}"
+            )
+        lines.append("")
+        if self.binding_constraint:
+            lines.append(f"Binding constraint: {self.binding_constraint} (the largest headwind)")
+        for pillar, row in self.flips.iterrows():
+            lines.append(
+                f"What would flip it: {pillar} at its {row['to_percentile']:.0%} training level "
+                f"(now {row['from_percentile']:.0%}) gives P = {row['probability']:.3f}: "
+                f"{row['stance']}"
+            )
+        if self.flips.empty:
+            lines.append("What would flip it: no single pillar within its training range")
+        elif not record_allows_a_call(card.record):
+            lines.append(
+                "(these cross the probability's thresholds; the stance stays neutral until the "
+                "model's out-of-sample record rules out no skill)"
+            )
+        return "\n".join(lines)
+
+    def plot(self, path: Any) -> Any:
+        """Bar chart of the feature contributions (needs matplotlib); returns the path."""
+        from regime import plots
+
+        return plots.feature_contributions(
+            self.features["contribution"],
+            self.features["pillar"],
+            f"{self.scorecard.model}: what drives P on {self.scorecard.as_of:%Y-%m-%d}",
+            self.scorecard.synthetic,
+            path,
+        )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    return value
+
+
+def percentiles(training: pd.DataFrame, row: pd.Series) -> pd.Series:
+    """Share of training rows at or below today's value, per feature (NaN when missing)."""
+    out = {}
+    for name, value in row.items():
+        history = training[name].dropna()
+        out[name] = np.nan if pd.isna(value) or history.empty else float((history <= value).mean())
+    return pd.Series(out)
+
+
+def stance_flips(
+    predict: Predict,
+    row: pd.Series,
+    training: pd.DataFrame,
+    pillar_of: dict[str, str],
+    thresholds: StanceConfig,
+    probability: float,
+) -> pd.DataFrame:
+    """For each pillar, the nearest training level that would move the probability across a
+    stance threshold, with every other pillar as it is.
+
+    A pillar's level ``q`` sets each of its features to the ``q`` quantile of
+    its training history (q from 0.05 to 0.95); the result lists, per pillar,
+    the closest such level (to the pillar's current mean percentile) whose
+    probability crosses the nearest threshold in either direction. Sorted by
+    how far the pillar would have to move.
+    """
+    grid = np.round(np.arange(0.05, 0.96, 0.05), 2)
+    current = percentiles(training, row)
+    rows, plans = [], []
+    for pillar in dict.fromkeys(pillar_of[f] for f in row.index):
+        own = [f for f in row.index if pillar_of[f] == pillar]
+        if all(training[f].dropna().empty for f in own):
+            continue
+        for q in grid:
+            moved = row.copy()
+            for f in own:
+                moved[f] = training[f].quantile(q)
+            rows.append(moved)
+            plans.append((pillar, q, float(np.nanmean(current[own]))))
+    if not rows:
+        return pd.DataFrame()
+    probabilities = predict(pd.DataFrame(rows))
+    now = _band(probability, thresholds)
+    best: dict[str, dict[str, Any]] = {}
+    for (pillar, q, start), p in zip(plans, probabilities, strict=True):
+        band = _band(float(p), thresholds)
+        if band == now:
+            continue
+        distance = abs(q - start) if not math.isnan(start) else 1.0
+        if pillar not in best or distance < best[pillar]["distance"]:
+            best[pillar] = {
+                "from_percentile": start,
+                "to_percentile": float(q),
+                "probability": float(p),
+                "stance": band,
+                "distance": distance,
+            }
+    frame = pd.DataFrame.from_dict(best, orient="index")
+    return frame.sort_values("distance") if not frame.empty else frame
+
+
+def _band(probability: float, thresholds: StanceConfig) -> str:
+    if probability > thresholds.overweight_above:
+        return "overweight"
+    if probability < thresholds.underweight_below:
+        return "underweight"
+    return "neutral"

@@ -1,0 +1,133 @@
+"""explain, what-if and analogs: the call, feature by feature; scenarios; past episodes."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from regime.exceptions import ConfigError
+from regime.scoring import load_model
+
+DAY = "2018-06-01"
+
+
+@pytest.fixture(scope="module")
+def model(trained_model: Path):
+    return load_model(trained_model)
+
+
+def test_feature_contributions_sum_to_their_pillars_and_the_probability(model):
+    explanation = model.explain(DAY)
+    card, features = explanation.scorecard, explanation.features
+    by_pillar = features.groupby("pillar")["contribution"].sum()
+    for pillar, value in card.contributions.items():
+        assert by_pillar.get(pillar, 0.0) == pytest.approx(value, abs=1e-9)
+    assert card.baseline + features["contribution"].sum() == pytest.approx(card.probability)
+    assert features["percentile"].dropna().between(0, 1).all()
+    assert (features["units"] != "").all()
+    assert explanation.binding_constraint == (card.headwinds[0] if card.headwinds else None)
+    for _, flip in explanation.flips.iterrows():
+        assert flip["stance"] != ("neutral" if 0.40 <= card.probability <= 0.55 else "x")
+
+
+def test_what_would_flip_crosses_a_threshold_when_applied(model):
+    explanation = model.explain(DAY)
+    thresholds = explanation.thresholds
+    for _, flip in explanation.flips.iterrows():
+        crossed = flip["probability"] > thresholds.overweight_above or (
+            flip["probability"] < thresholds.underweight_below
+        )
+        now = explanation.scorecard.probability
+        inside_now = thresholds.underweight_below <= now <= thresholds.overweight_above
+        assert crossed if inside_now else True
+
+
+def test_explain_cli_json_and_plot(run_cli, trained_model: Path, tmp_path: Path):
+    png = tmp_path / "explain.png"
+    proc = run_cli("explain", "--model", trained_model, "--date", DAY, "--json", "--plot", png)
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert {"scorecard", "features", "binding_constraint", "what_would_flip"} <= set(payload)
+    assert payload["distance_to_overweight"] == pytest.approx(
+        0.55 - payload["scorecard"]["probability"]
+    )
+    assert png.stat().st_size > 10_000
+
+
+def test_a_big_one_day_inflow_moves_flows_up_and_is_flagged(model):
+    what_if = model.what_if({"SMALL_ETF_FLOW": 3e9, "LARGE_ETF_FLOW": -8e9}, date=DAY)
+    assert what_if.pillar_changes()["flows"] > 0.01
+    assert what_if.scenario.probability > what_if.base.probability
+    assert any("single day" in c for c in what_if.scenario.caveats)
+    assert not any("single day" in c for c in what_if.base.caveats)
+    # Only the flow features moved; other pillars' contributions shift only through the
+    # model's interactions (the logistic link), their features not at all.
+    for pillar in ("valuations", "positioning", "rate_expectations", "earnings_revisions"):
+        assert what_if.scenario.features[pillar] == what_if.base.features[pillar]
+
+
+def test_what_if_cli_prints_both_scorecards(run_cli, trained_model: Path, tmp_path: Path):
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text("- {series: SMALL_ETF_FLOW, value: 3.0e9}\n")
+    proc = run_cli(
+        "score",
+        "--model",
+        trained_model,
+        "--date",
+        DAY,
+        "--scenario",
+        scenario,
+        "--set",
+        "LARGE_ETF_FLOW=-8e9",
+        "--json",
+    )
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert set(payload) == {"base", "scenario"}
+    assert payload["scenario"]["probability"] > payload["base"]["probability"]
+    bad = run_cli("score", "--model", trained_model, "--set", "SMALL_ETF_FLOWS=1")
+    assert bad.returncode == 2 and "did you mean 'SMALL_ETF_FLOW'" in bad.stderr
+    malformed = run_cli("score", "--model", trained_model, "--set", "SMALL_ETF_FLOW")
+    assert malformed.returncode == 2 and "SERIES=VALUE" in malformed.stderr
+
+
+def test_rule_analogs_match_a_hand_computation(model):
+    rule = "earnings_revisions.breadth_spread > 0.05"
+    analogs = model.analogs(DAY, when=rule)
+    dataset = model.dataset(DAY)
+    assert len(analogs.table) >= 2
+    observations = model.observations()
+    legs = {
+        name: observations.loc[observations["series"] == series].set_index("date")["value"]
+        for name, series in (("small", "SMALL_TR"), ("large", "LARGE_TR"))
+    }
+    calendar = dataset.features.index
+    held = dataset.features["earnings_revisions.breadth_spread"] > 0.05
+    for day, row in analogs.table.iterrows():
+        assert held[day]
+        dates = legs["small"].index
+        after = dates[dates > day][:63]
+        small = np.prod(1 + legs["small"].loc[after]) - 1
+        large = np.prod(1 + legs["large"].loc[after]) - 1
+        assert row["small_3m"] == pytest.approx(small, rel=1e-9)
+        assert row["large_3m"] == pytest.approx(large, rel=1e-9)
+        six_months_on = dates[dates > day][125]
+        assert six_months_on <= pd.Timestamp(DAY)  # the outcome was known by the day
+    starts = [calendar.get_loc(d) for d in analogs.table.index]
+    assert all(b - a >= 42 for a, b in itertools.pairwise(starts))
+
+
+def test_nearest_analogs_and_a_bad_rule(model, run_cli, trained_model: Path):
+    nearest = model.analogs(DAY, k=4)
+    assert len(nearest.table) == 4 and nearest.table["distance"].is_monotonic_increasing
+    with pytest.raises(ConfigError, match="unknown name 'BREADTH'"):
+        model.analogs(DAY, when="BREADTH > 1")
+    with pytest.raises(ConfigError, match="is not allowed"):
+        model.analogs(DAY, when="__import__('os').system('true')")
+    proc = run_cli("analogs", "--model", trained_model, "--date", DAY, "--when", "NOPE > 1")
+    assert proc.returncode == 2 and "unknown name 'NOPE'" in proc.stderr
