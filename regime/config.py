@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from regime.caveats import CaveatRule, check_rules, known_names
 from regime.data.sources import SourceConfig
 from regime.exceptions import ConfigError
 
@@ -148,11 +149,16 @@ class StanceConfig(_Model):
 
 
 class CaveatsConfig(_Model):
-    """Thresholds of the caveat rules (see ``regime.scorecard``)."""
+    """Caveat rules: the defaults (unless ``defaults: false``) plus the config's own ``rules``.
 
-    no_cuts_feature: str = "rate_expectations.cuts_delivered_6m"
+    See :mod:`regime.caveats` for the names a rule may use. ``wide_interval``
+    and ``stale_data`` drive two built-in caveats (the bootstrap interval wider
+    than this; every input series older than its maximum age).
+    """
+
+    rules: list[CaveatRule] = Field(default_factory=list)
+    defaults: bool = True
     single_day_flow_share: float = Field(0.5, gt=0.0, le=1.0)
-    event_share_feature: str = "flows.event_share_20d"
     wide_interval: float = Field(0.25, gt=0.0, le=1.0)
     stale_data: bool = True
 
@@ -354,7 +360,24 @@ def parse_config(text: str, path: str = "<config>") -> Config:
     except ValidationError as exc:
         raise ConfigError(validation_error_message(exc, path, root)) from None
     _check_features(config, path, root)
+    _check_caveats(config, path, root)
     return config
+
+
+def _check_caveats(config: Config, path: str, root: yaml.Node | None) -> None:
+    """Every name a caveat rule uses must be a feature, a series age or a known number."""
+    if not config.caveats.rules:
+        return
+    from regime.dataset import FeatureSet, required_series
+
+    features = FeatureSet.from_config(config)
+    line = _yaml_line(root, ("caveats", "rules"))
+    where = f"{path}:{line}" if line else path
+    check_rules(
+        config.caveats.rules,
+        known_names(features.signs, required_series(config, features), features.pillars),
+        where,
+    )
 
 
 def _check_features(config: Config, path: str, root: yaml.Node | None) -> None:

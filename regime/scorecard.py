@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import product
@@ -21,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from regime._io import json_safe
+from regime.caveats import default_rules, rule_names
+from regime.caveats import evaluate as evaluate_rules
 from regime.config import CaveatsConfig, StanceConfig
 
 Stance = Literal["overweight", "neutral", "underweight"]
@@ -163,22 +164,24 @@ def caveats_for(
     freshness: dict[str, SeriesFreshness],
     config: CaveatsConfig,
     synthetic: bool,
+    numbers: dict[str, float] | None = None,
 ) -> list[str]:
-    """The caveats a strategist would attach to the call."""
-    notes: list[str] = []
-    delivered = features.get(config.no_cuts_feature, np.nan)
-    if pd.notna(delivered) and delivered <= 0:
-        months = re.search(r"(\d+)m$", config.no_cuts_feature)
-        span = f"the last {months.group(1)} months" if months else "the lookback window"
-        notes.append(
-            f"no Fed cuts delivered in {span}: extended small-cap outperformance has "
-            "usually needed them"
-        )
-    share = features.get(config.event_share_feature, np.nan)
-    if pd.notna(share) and share > config.single_day_flow_share:
-        notes.append(
-            f"flows signal rests on a single day ({share:.0%} of the gross flow in the window)"
-        )
+    """The caveats a strategist would attach to the call.
+
+    The rules (:mod:`regime.caveats`: the defaults, then the config's) see
+    the features and ``numbers`` (probability, contributions, thresholds,
+    series ages...); then the built-ins: a wide interval, missing features,
+    stale inputs, synthetic data.
+    """
+    rules = default_rules(list(features.index), config.single_day_flow_share)
+    rules = [*rules, *config.rules] if config.defaults else list(config.rules)
+    values = {**{k: float(v) for k, v in features.items()}, **(numbers or {})}
+    low, high = interval if interval is not None else (np.nan, np.nan)
+    values.update(interval_low=low, interval_high=high, interval_width=high - low)
+    for series, status in freshness.items():
+        values.setdefault(f"age.{series}", np.nan if status.age_days is None else status.age_days)
+    usable = [r for r in rules if rule_names(r.when) <= set(values)]
+    notes = evaluate_rules(usable, values)
     if interval is not None and interval[1] - interval[0] > config.wide_interval:
         notes.append(
             f"bootstrap models disagree: interval {interval[0]:.2f}-{interval[1]:.2f} is wide"

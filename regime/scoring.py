@@ -266,7 +266,17 @@ class RegimeModel:
         }
         freshness = self._freshness(dataset, day)
         was_in_sample = bool(day <= model.trained_through)
-        caveats = caveats_for(row, interval, freshness, self.config.caveats, self.synthetic)
+        numbers = {
+            "probability": probability,
+            "baseline": float(attribution.baseline.iloc[0]),
+            "overweight_above": self.config.stance.overweight_above,
+            "underweight_below": self.config.stance.underweight_below,
+            "in_sample": float(day <= model.trained_through),
+            **{f"contribution.{p}": v for p, v in contributions.items()},
+        }
+        caveats = caveats_for(
+            row, interval, freshness, self.config.caveats, self.synthetic, numbers
+        )
         stance, held = earned_stance(probability, self.config.stance, model.record)
         calibration = calibration_caveat(
             probability, model.record, 2 * self.config.target.horizon_days

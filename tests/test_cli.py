@@ -392,7 +392,7 @@ NOTEBOOK = textwrap.dedent(
     m = load_model(sys.argv[1])
     s = m.score()
     print(s.probability)
-    e = m.explain()
+    e = m.explain().features
     h = m.history("2019-01-01", "2019-06-28")
     print(json.dumps({
         "probability": s.probability,

@@ -435,3 +435,19 @@ def test_load_config_not_utf8_is_a_config_error(tmp_path: Path):
     path.write_bytes("name: d\u00e9mo\n".encode("latin-1"))
     with pytest.raises(ConfigError, match=re.escape(str(path))):
         load_config(path)
+
+
+def test_a_caveat_rule_with_an_unknown_name_exits_2_naming_the_closest(small_config: dict):
+    small_config["caveats"] = {"rules": [{"when": "flows.event_share_20 > 0.5", "say": "one day"}]}
+    text = yaml.safe_dump(small_config, sort_keys=False)
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown name 'flows.event_share_20'; did you mean "
+        r"'flows.event_share_20d'",
+    ):
+        parse_config(text, "rules.yaml")
+    small_config["caveats"]["rules"][0] = {"when": "age.SMALL_TR > 3", "say": "{age.SMAL_TR}"}
+    with pytest.raises(
+        ConfigError, match=r"unknown name 'age\.SMAL_TR'; did you mean 'age\.SMALL_TR'"
+    ):
+        parse_config(yaml.safe_dump(small_config, sort_keys=False), "rules.yaml")

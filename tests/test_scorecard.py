@@ -99,11 +99,24 @@ def test_split_pillars_orders_and_ignores_the_neutral_band():
     assert head == ["rate_expectations", "earnings_revisions"]
 
 
+NUMBERS = {
+    "probability": 0.5,
+    "baseline": 0.45,
+    "overweight_above": 0.55,
+    "underweight_below": 0.40,
+    "in_sample": 0.0,
+    "contribution.rate_expectations": 0.03,
+    "contribution.flows": 0.02,
+}
+
+
 def test_caveats():
     features = pd.Series(
         {
             "rate_expectations.cuts_delivered_6m": 0.0,
             "flows.event_share_20d": 0.8,
+            "flows.rel_flow_20d": 1.2,
+            "flows.vs_ytd_pace": 2.0,  # the year-to-date pace is 1.2 - 2.0 < 0: outflows
             "valuations.rel_pe": np.nan,
         }
     )
@@ -111,22 +124,50 @@ def test_caveats():
         "DGS2": SeriesFreshness("2024-01-02", 40, True),
         "DFF": SeriesFreshness("2024-02-10", 1, False),
     }
-    notes = caveats_for(features, (0.2, 0.6), fresh, CaveatsConfig(), synthetic=True)
+    notes = caveats_for(features, (0.2, 0.6), fresh, CaveatsConfig(), True, NUMBERS)
     text = "\n".join(notes)
-    assert "no Fed cuts delivered in the last 6 months" in text
-    assert "single day (80%" in text
+    assert "no Fed cuts delivered in the last 6 months while the model leans" in text
+    assert "single day (80%" in text and "does not a trend make" in text
+    assert "against year-to-date outflows" in text
+    assert "within the model's own uncertainty of a stance threshold" in text
     assert "interval 0.20-0.60 is wide" in text
     assert "valuations.rel_pe" in text
     assert "DGS2 is stale" in text and "DFF" not in text
     assert "synthetic" in text
     calm = caveats_for(
-        pd.Series({"rate_expectations.cuts_delivered_6m": 0.5, "flows.event_share_20d": 0.2}),
+        pd.Series(
+            {
+                "rate_expectations.cuts_delivered_6m": 0.5,
+                "flows.event_share_20d": 0.2,
+                "flows.rel_flow_20d": 1.2,
+                "flows.vs_ytd_pace": 0.5,
+            }
+        ),
         (0.45, 0.5),
         {},
         CaveatsConfig(),
-        synthetic=False,
+        False,
+        NUMBERS,
     )
     assert calm == []
+    # No cuts delivered, but the model does not lean on rate expectations: no caveat.
+    leaning_away = {**NUMBERS, "contribution.rate_expectations": -0.02}
+    notes = caveats_for(features, None, {}, CaveatsConfig(), False, leaning_away)
+    assert not any("no Fed cuts" in note for note in notes)
+
+
+def test_config_caveat_rules_fill_their_sentence_and_are_checked_at_load():
+    from regime.caveats import CaveatRule
+
+    rule = CaveatRule(
+        when="age.DGS2 > 30 and probability > 0.4", say="DGS2 is {age.DGS2:.0f} days old"
+    )
+    config = CaveatsConfig(rules=[rule], defaults=False, stale_data=False)
+    fresh = {"DGS2": SeriesFreshness("2024-01-02", 40, True)}
+    notes = caveats_for(
+        pd.Series({"flows.event_share_20d": 0.9}), None, fresh, config, False, NUMBERS
+    )
+    assert notes == ["DGS2 is 40 days old"]  # defaults off: no single-day caveat
 
 
 def test_stance_config_rejects_inverted_thresholds():
