@@ -231,6 +231,8 @@ class Scorecard:
     in_sample: bool = False
     model_trained_through: pd.Timestamp | None = None
     record: dict[str, Any] | None = None  # the scoring model's out-of-sample record
+    notes: dict[str, str] = field(default_factory=dict)  # each pillar in words
+    changes: dict[str, dict[str, Any]] = field(default_factory=dict)  # since 1w and 1m before
 
     def to_dict(self) -> dict[str, Any]:
         """The scorecard JSON (see the README), as a dict."""
@@ -269,6 +271,8 @@ class Scorecard:
                 "overweight_above": self.thresholds.overweight_above,
                 "underweight_below": self.thresholds.underweight_below,
             },
+            "pillar_notes": self.notes,
+            "changes": self.changes,
         }
 
     def to_json(self) -> str:
@@ -320,7 +324,17 @@ class Scorecard:
             lines.append(f"{pillar:<20} {value:>+12.3f}   {feats or '(no features)'}")
         lines.append("")
         lines.append(f"Tailwinds: {', '.join(self.tailwinds) or 'none'}")
+        lines.extend(f"  + {p}: {self.notes[p]}" for p in self.tailwinds if p in self.notes)
         lines.append(f"Headwinds: {', '.join(self.headwinds) or 'none'}")
+        lines.extend(f"  - {p}: {self.notes[p]}" for p in self.headwinds if p in self.notes)
+        for label, change in self.changes.items():
+            moved = ", ".join(
+                f"{p} {v:+.3f}" for p, v in change["pillars"].items() if abs(v) >= 0.005
+            )
+            lines.append(
+                f"Since {change['since']} ({label}): probability {change['probability']:+.3f}"
+                + (f" ({moved})" if moved else "")
+            )
         lines.append("Caveats:" if self.caveats else "Caveats: none")
         lines.extend(f"  - {note}" for note in self.caveats)
         lines.append("Data:")

@@ -8,13 +8,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from regime.analogs import Analogs, episodes, evaluate_rule, forward_returns
 from regime.calendar import trading_day_on_or_before
 from regime.config import Config
 from regime.data._base import LoadContext
 from regime.dataset import Dataset, load_dataset
-from regime.exceptions import ConfigError, DataError
+from regime.exceptions import ArtifactError, ConfigError, DataError
 from regime.explain import Explanation, owen_values, percentiles, stance_flips, units_of
 from regime.fitted import FittedModel
 from regime.labels import leg_returns
@@ -51,7 +52,15 @@ class RegimeModel:
     ) -> None:
         self.artifact = artifact
         self.card = card
-        self.config = Config.model_validate(artifact["config"])
+        try:
+            self.config = Config.model_validate(artifact["config"])
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise ArtifactError(
+                f"model {artifact.get('name')!r}: its embedded config no longer validates "
+                f"({where}: {first['msg']}); retrain it with this version"
+            ) from None
         self.feature_names: list[str] = list(artifact["feature_names"])
         self.pillar_of: dict[str, str] = dict(artifact["pillar_of"])
         self.pillars: list[str] = list(artifact["pillars"])
@@ -291,6 +300,10 @@ class RegimeModel:
             model=self.name,
             as_of=day,
             horizon_days=self.config.target.horizon_days,
+            notes=self._pillar_notes(
+                row, contributions, self.training_features(dataset, model, day)
+            ),
+            changes=self._changes(dataset, day, in_sample, probability, contributions),
             probability=probability,
             baseline=float(attribution.baseline.iloc[0]),
             interval=interval,
@@ -401,11 +414,68 @@ class RegimeModel:
         table = outcomes.loc[chosen].assign(distance=distance.loc[chosen].to_numpy())
         return Analogs(day, None, table, horizon)
 
-    def training_features(self) -> pd.DataFrame:
-        """The features of the final model's training window, as known at the training cutoff."""
-        window = self.artifact["training_window"]
-        features = self.dataset(self.artifact["as_of"]).features[self.feature_names]
-        return features.loc[window["start"] : window["end"]]
+    def training_features(
+        self, dataset: Dataset, model: FittedModel, day: pd.Timestamp
+    ) -> pd.DataFrame:
+        """The features of ``model``'s training rows, as known on ``day``.
+
+        From the training window's first day through the model's last
+        training day (never after ``day``), read from the panel as of ``day``:
+        percentiles against it use nothing known after ``day``.
+        """
+        start = self.artifact["training_window"]["start"]
+        end = min(model.trained_through, day)
+        return dataset.features.loc[start:end, self.feature_names]
+
+    def _pillar_notes(
+        self, row: pd.Series, contributions: dict[str, float], training: pd.DataFrame
+    ) -> dict[str, str]:
+        """Each pillar in words: its most unusual feature, with units and training percentile."""
+        span = f"{training.index[0]:%Y}-{training.index[-1]:%Y}"
+        ranks = percentiles(training, row)
+        notes = {}
+        for pillar in self.pillars:
+            own = [f for f in self.feature_names if self.pillar_of[f] == pillar]
+            known = [f for f in own if not pd.isna(ranks[f])]
+            if not known:
+                continue
+            name = max(known, key=lambda f: abs(ranks[f] - 0.5))
+            notes[pillar] = (
+                f"{name.split('.', 1)[1]} {row[name]:.3g} ({units_of(name)}), "
+                f"{_ordinal(ranks[name])} percentile of {span}; "
+                f"contribution {contributions[pillar]:+.3f}"
+            )
+        return notes
+
+    def _changes(
+        self,
+        dataset: Dataset,
+        day: pd.Timestamp,
+        in_sample: bool,
+        probability: float,
+        contributions: dict[str, float],
+    ) -> dict[str, dict[str, Any]]:
+        """Change of the probability and of each pillar since one week and one month before."""
+        calendar = dataset.features.index
+        position = calendar.get_loc(day)
+        out = {}
+        for label, back in (("1w", 5), ("1m", 21)):
+            if position - back < 0:
+                continue
+            then = calendar[position - back]
+            X = dataset.features.loc[[then], self.feature_names]
+            if X.isna().all(axis=None):
+                continue
+            before = self._attribute(self.model_for(then, in_sample), X)
+            out[label] = {
+                "since": f"{then:%Y-%m-%d}",
+                "probability": probability - float(before.probability.iloc[0]),
+                "pillars": {
+                    p: contributions[p] - float(before.contributions[p].iloc[0])
+                    for p in self.pillars
+                },
+            }
+        return out
 
     def explain(
         self, date: str | pd.Timestamp | None = None, in_sample: bool = False
@@ -427,7 +497,7 @@ class RegimeModel:
         row = dataset.features.loc[card.as_of, self.feature_names]
         neutral = pd.Series(model.neutral, dtype="float64")[self.feature_names]
         contributions = owen_values(model.predict_proba, row, neutral, self.pillar_of, self.pillars)
-        training = self.training_features()
+        training = self.training_features(dataset, model, card.as_of)
         frame = pd.DataFrame(
             {
                 "pillar": [self.pillar_of[f] for f in self.feature_names],
@@ -512,6 +582,14 @@ class RegimeModel:
         ax.set_title(f"{self.name}: P(sustained small-cap outperformance)")
         ax.legend()
         return ax
+
+
+def _ordinal(share: float) -> str:
+    number = round(100 * share)
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"
 
 
 def load_model(path: str | Path, context: LoadContext | None = None) -> RegimeModel:

@@ -48,6 +48,8 @@ SCORECARD_KEYS = {
     "oos_brier_skill",
     "oos_brier_skill_interval",
     "thresholds",
+    "pillar_notes",
+    "changes",
 }
 STANCES = {"overweight", "neutral", "underweight"}
 SMALL_NAME = "cli_small"  # the name conftest gives the fast config

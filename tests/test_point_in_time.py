@@ -122,3 +122,14 @@ def test_a_look_ahead_builder_is_caught(observations, leaky_builder):
         assert_point_in_time(leaky, observations, days)
     honest = FeatureSet(((get_builder("valuations.relative_pe")(), "valuations"),))
     assert_point_in_time(honest, observations, days)
+
+
+@settings(
+    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(day=st.sampled_from(list(DAYS[DAYS >= "2014-01-01"])))
+def test_explanation_and_analogs_at_t_ignore_later_rows(observations, model_path, day):
+    full = load_model(model_path).use_observations(observations)
+    cut = load_model(model_path).use_observations(observations.loc[observations["known_at"] <= day])
+    assert full.explain(day).to_dict() == cut.explain(day).to_dict()
+    assert full.analogs(day, k=3).to_dict() == cut.analogs(day, k=3).to_dict()

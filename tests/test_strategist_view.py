@@ -131,3 +131,22 @@ def test_nearest_analogs_and_a_bad_rule(model, run_cli, trained_model: Path):
         model.analogs(DAY, when="__import__('os').system('true')")
     proc = run_cli("analogs", "--model", trained_model, "--date", DAY, "--when", "NOPE > 1")
     assert proc.returncode == 2 and "unknown name 'NOPE'" in proc.stderr
+
+
+def test_scorecard_reads_like_a_note_with_changes_since_a_week_and_a_month(model):
+    card = model.score(DAY)
+    payload = card.to_dict()
+    assert set(payload["changes"]) == {"1w", "1m"}
+    week = model.score(payload["changes"]["1w"]["since"])
+    assert payload["changes"]["1w"]["probability"] == pytest.approx(
+        card.probability - week.probability, abs=1e-12
+    )
+    for pillar, change in payload["changes"]["1m"]["pillars"].items():
+        month = model.score(payload["changes"]["1m"]["since"])
+        assert change == pytest.approx(
+            card.contributions[pillar] - month.contributions[pillar], abs=1e-12
+        )
+    for pillar in card.tailwinds + card.headwinds:
+        assert "percentile of" in payload["pillar_notes"][pillar]
+    text = card.to_text()
+    assert "Since " in text and "percentile of" in text
