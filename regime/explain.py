@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from regime.config import StanceConfig
-from regime.scorecard import Scorecard, record_allows_a_call
+from regime.scorecard import Scorecard, record_allows_a_call, stance_for
 
 Predict = Callable[[pd.DataFrame], np.ndarray]
 
@@ -227,10 +227,10 @@ def stance_flips(
     if not rows:
         return pd.DataFrame()
     probabilities = predict(pd.DataFrame(rows))
-    now = _band(probability, thresholds)
+    now = stance_for(probability, thresholds)
     best: dict[str, dict[str, Any]] = {}
     for (pillar, q, start), p in zip(plans, probabilities, strict=True):
-        band = _band(float(p), thresholds)
+        band = stance_for(float(p), thresholds)
         if band == now:
             continue
         distance = abs(q - start) if not math.isnan(start) else 1.0
@@ -245,10 +245,3 @@ def stance_flips(
     frame = pd.DataFrame.from_dict(best, orient="index")
     return frame.sort_values("distance") if not frame.empty else frame
 
-
-def _band(probability: float, thresholds: StanceConfig) -> str:
-    if probability > thresholds.overweight_above:
-        return "overweight"
-    if probability < thresholds.underweight_below:
-        return "underweight"
-    return "neutral"
