@@ -131,6 +131,38 @@ def build_parser() -> argparse.ArgumentParser:
     analogs.add_argument("--json", action="store_true", help="print one JSON object")
     _common(analogs)
 
+    history = sub.add_parser(
+        "history", help="one line per trading day: probability, interval, stance, pillars"
+    )
+    history.add_argument("--model", required=True, help="model artifact, e.g. models/demo.joblib")
+    history.add_argument(
+        "--from",
+        dest="start",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="first day (default: the first day the model can score)",
+    )
+    history.add_argument(
+        "--to",
+        dest="end",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="last day (default: the newest trading day on which every input is fresh)",
+    )
+    history.add_argument("--csv", metavar="FILE", help="also write the table as CSV")
+    history.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="write a chart: probability, interval, stance zones and outcomes over the "
+        "pillar contributions",
+    )
+    history.add_argument(
+        "--in-sample",
+        action="store_true",
+        help="score every day with the final model (days it was trained on flagged in sample)",
+    )
+    _common(history)
+
     backtest = sub.add_parser("backtest", help="walk-forward out-of-sample evaluation of a config")
     backtest.add_argument("--config", required=True)
     backtest.add_argument("--json", action="store_true", help="print metrics as JSON")
@@ -264,6 +296,68 @@ def _cmd_analogs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_history(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from regime import plots
+    from regime._io import atomic_write_text
+    from regime.exceptions import ConfigError, DataError
+
+    if args.start and args.end and args.start > args.end:
+        raise ConfigError(f"--from {args.start} is after --to {args.end}")
+    model = _open_model(args)
+    try:
+        frame = model.history(args.start, args.end, in_sample=args.in_sample)
+    except (ConfigError, DataError) as exc:  # reworded for this command's options
+        message = str(exc).replace("--date", "--to")
+        raise type(exc)(message.replace(" (pass --allow-stale to score it anyway)", "")) from None
+    if model.synthetic:
+        from regime.scorecard import SYNTHETIC_BANNER
+
+        print(SYNTHETIC_BANNER, file=sys.stderr)
+    pillars = [c for c in frame.columns if c not in plots.HISTORY_COLUMNS]
+    columns = ["probability", "lower", "upper", "baseline", "stance", "in_sample"]
+    table = frame.reindex(columns=[*columns, "model_trained_through", *pillars]).reset_index()
+
+    def number(value: float, spec: str) -> str:
+        return "-" if pd.isna(value) else format(value, spec)
+
+    text = pd.DataFrame(
+        {
+            "date": table["date"].dt.strftime("%Y-%m-%d"),
+            "probability": [number(v, ".3f") for v in table["probability"]],
+            "interval": [
+                "-" if pd.isna(lo) else f"{lo:.3f}-{hi:.3f}"
+                for lo, hi in zip(table["lower"], table["upper"], strict=True)
+            ],
+            "baseline": [number(v, ".3f") for v in table["baseline"]],
+            "stance": table["stance"],
+            "in_sample": ["yes" if v else "no" for v in table["in_sample"]],
+            "model_trained_through": table["model_trained_through"].dt.strftime("%Y-%m-%d"),
+            **{p: [number(v, "+.3f") for v in table[p]] for p in pillars},
+        }
+    )
+    print(text.to_string(index=False))
+    if args.csv:
+        csv = table.to_csv(index=False, date_format="%Y-%m-%d", float_format="%.6f")
+        atomic_write_text(args.csv, csv)
+        print(f"wrote {args.csv}", file=sys.stderr)
+    if args.plot:
+        path = Path(args.plot)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        stance = model.config.stance
+        plots.history_figure(
+            frame,
+            model.realized_outcomes(frame.index[0], frame.index[-1]),
+            (stance.overweight_above, stance.underweight_below),
+            plots.history_title(model.name, frame),
+            model.synthetic,
+            path,
+        )
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
 def _cmd_backtest(args: argparse.Namespace) -> int:
     from regime.training import backtest, with_as_of
 
@@ -337,6 +431,7 @@ COMMANDS = {
     "score": _cmd_score,
     "explain": _cmd_explain,
     "analogs": _cmd_analogs,
+    "history": _cmd_history,
     "backtest": _cmd_backtest,
     "data": _cmd_data,
     "models": _cmd_models,

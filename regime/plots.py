@@ -24,13 +24,20 @@ def _figure(width: float, height: float) -> tuple[Figure, Any]:
     return fig, fig.subplots()
 
 
+def _banner(fig: Any, synthetic: bool) -> float:
+    """Draw the synthetic-data banner when needed; the top of the room left for the axes."""
+    if not synthetic:
+        return 1.0
+    fig.text(0.5, 0.995, SYNTHETIC_BANNER, ha="center", va="top", color="firebrick")
+    return 0.97
+
+
 def _finish(fig: Any, ax: Any, title: str, synthetic: bool, path: Path) -> Path:
     ax.set_title(title)
-    if synthetic:
-        fig.text(0.5, 0.995, SYNTHETIC_BANNER, ha="center", va="top", color="firebrick")
+    top = _banner(fig, synthetic)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="best", fontsize="small")
-    fig.tight_layout(rect=(0, 0, 1, 0.97 if synthetic else 1))
+    fig.tight_layout(rect=(0, 0, 1, top))
     fig.savefig(path, dpi=110)
     return path
 
@@ -141,3 +148,237 @@ def feature_contributions(
     ax.set_xlabel("contribution to the probability (probability points)")
     ax.set_ylabel("feature")
     return _finish(fig, ax, title, synthetic, path)
+
+
+#: Columns of ``RegimeModel.history`` that are not pillar contributions.
+HISTORY_COLUMNS = (
+    "probability",
+    "baseline",
+    "lower",
+    "upper",
+    "stance",
+    "in_sample",
+    "model_trained_through",
+)
+#: Size (inches) of the history figure.
+HISTORY_SIZE = (12.0, 7.5)
+
+
+def history_title(model: str, frame: pd.DataFrame) -> str:
+    """Title of a history plot: the model and the period (or the one day) it covers."""
+    first, last = frame.index[0], frame.index[-1]
+    period = f"as of {last:%Y-%m-%d}" if first == last else f"{first:%Y-%m-%d} to {last:%Y-%m-%d}"
+    return f"{model}: P(sustained small-cap outperformance), {period}"
+
+
+def _daily_steps(index: pd.DatetimeIndex, *columns: Any) -> tuple[Any, ...]:
+    """``index`` plus one day at its end, and each column with its last value repeated.
+
+    Filled with ``step="post"``, each day then covers the span up to the next
+    one (the last day one calendar day), so a single day still shows.
+    """
+    edges = index.append(pd.DatetimeIndex([index[-1] + pd.Timedelta(days=1)]))
+    held = [np.append(np.asarray(c, dtype=float), np.asarray(c, dtype=float)[-1:]) for c in columns]
+    return (edges, *held)
+
+
+def history_probability_axes(
+    ax: Any,
+    frame: pd.DataFrame,
+    outcomes: pd.Series | None,
+    thresholds: tuple[float, float],
+) -> Any:
+    """The top panel of the history plot, drawn into ``ax``.
+
+    The probability with its interval band and baseline, the overweight and
+    underweight zones, in-sample days shaded grey, and the realized outcomes
+    as small markers near 0: green where the label was 1, light grey where it
+    was 0, none where it is not known yet (``outcomes``: 1.0, 0.0 or NaN per
+    date; None draws no outcomes).
+    """
+    index = frame.index
+    over, under = thresholds
+    ax.axhspan(
+        over, 1, color="seagreen", alpha=0.12, lw=0, label=f"overweight zone (P > {over:.2f})"
+    )
+    ax.axhspan(
+        0, under, color="indianred", alpha=0.12, lw=0, label=f"underweight zone (P < {under:.2f})"
+    )
+    for level in thresholds:
+        ax.axhline(level, ls="--", lw=0.7, color="grey")
+    zones = ax.get_yaxis_transform()  # x in axes fraction, y in probability
+    ax.text(
+        0.995,
+        (over + 1) / 2,
+        "overweight",
+        transform=zones,
+        ha="right",
+        va="center",
+        color="seagreen",
+        fontsize="small",
+    )
+    ax.text(
+        0.995,
+        under / 2,
+        "underweight",
+        transform=zones,
+        ha="right",
+        va="center",
+        color="indianred",
+        fontsize="small",
+    )
+    inside = frame["in_sample"].to_numpy(dtype=bool)
+    if inside.any():
+        edges, held = _daily_steps(index, inside)
+        ax.fill_between(
+            edges,
+            0,
+            1,
+            where=held.astype(bool),
+            step="post",
+            transform=ax.get_xaxis_transform(),
+            color="grey",
+            alpha=0.25,
+            lw=0,
+            label="in sample (scored by a model that saw the label)",
+        )
+    if "lower" in frame and frame["lower"].notna().any() and len(frame) == 1:
+        ax.errorbar(
+            index,
+            frame["probability"].astype(float),
+            yerr=[frame["probability"] - frame["lower"], frame["upper"] - frame["probability"]],
+            color="C0",
+            alpha=0.5,
+            capsize=4,
+            ls="none",
+            label="interval (bootstrap refits)",
+        )
+    elif "lower" in frame and frame["lower"].notna().any():
+        ax.fill_between(
+            index,
+            frame["lower"].astype(float),
+            frame["upper"].astype(float),
+            color="C0",
+            alpha=0.25,
+            lw=0,
+            label="interval (bootstrap refits)",
+        )
+    ax.plot(
+        index,
+        frame["probability"],
+        color="C0",
+        lw=1.0,
+        marker="o" if len(frame) == 1 else None,
+        label="probability",
+    )
+    ax.plot(
+        index, frame["baseline"], color="black", lw=0.7, ls=":", label="baseline (pillars neutral)"
+    )
+    if outcomes is not None:
+        realized = outcomes.reindex(index)
+        for value, color, label in (
+            (0, "silver", "did not (label 0)"),
+            (1, "darkgreen", "small caps went on to outperform (label 1)"),
+        ):
+            days = realized.index[realized.to_numpy() == value]
+            ax.scatter(
+                days, np.full(len(days), 0.03), marker="|", s=25, lw=0.8, color=color, label=label
+            )
+        known = realized.dropna()
+        if known.empty:
+            ax.text(
+                0.005,
+                0.06,
+                "no realized outcome known yet for these days",
+                transform=ax.transAxes,
+                fontsize="small",
+            )
+        elif known.index[-1] < index[-1]:
+            ax.axvline(
+                known.index[-1],
+                color="black",
+                ls="--",
+                lw=0.8,
+                label=f"outcomes known through {known.index[-1]:%Y-%m-%d}",
+            )
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("probability")
+    return ax
+
+
+def history_contributions_axes(ax: Any, frame: pd.DataFrame) -> Any:
+    """The bottom panel of the history plot: pillar contributions stacked above and below 0.
+
+    One colour per pillar, each day filled up to the next; the black line is
+    their sum (probability - baseline).
+    """
+    pillars = [c for c in frame.columns if c not in HISTORY_COLUMNS]
+    values = frame[pillars].astype(float).fillna(0.0)
+    edges, above, below = _daily_steps(frame.index, np.zeros(len(frame)), np.zeros(len(frame)))
+    for i, pillar in enumerate(pillars):
+        _, positive, negative = _daily_steps(
+            frame.index, values[pillar].clip(lower=0), values[pillar].clip(upper=0)
+        )
+        color = f"C{i % 10}"
+        ax.fill_between(
+            edges, above, above + positive, step="post", color=color, lw=0, label=pillar
+        )
+        ax.fill_between(edges, below, below + negative, step="post", color=color, lw=0)
+        above += positive
+        below += negative
+    _, net = _daily_steps(frame.index, values.sum(axis=1))
+    ax.step(edges, net, where="post", color="black", lw=0.8, label="net (probability - baseline)")
+    ax.axhline(0, color="black", lw=0.5)
+    ax.set_ylabel("contribution (probability points)")
+    ax.set_xlabel("date")
+    return ax
+
+
+def draw_history(
+    fig: Any,
+    frame: pd.DataFrame,
+    outcomes: pd.Series | None,
+    thresholds: tuple[float, float],
+    title: str,
+    synthetic: bool,
+) -> tuple[Any, Any]:
+    """Draw the history plot into ``fig``: two stacked axes sharing the date axis.
+
+    ``frame`` is ``RegimeModel.history(...)``; ``outcomes`` the realized label
+    per date (1.0, 0.0 or NaN; None to leave them out); ``thresholds`` is
+    (overweight_above, underweight_below). Returns (probability axes,
+    contributions axes).
+    """
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": (3, 2)})
+    history_probability_axes(top, frame, outcomes, thresholds)
+    history_contributions_axes(bottom, frame)
+    if len(frame) == 1:  # a single day: a week around it
+        bottom.set_xlim(
+            frame.index[0] - pd.Timedelta(days=3), frame.index[0] + pd.Timedelta(days=4)
+        )
+    locator = AutoDateLocator()
+    bottom.xaxis.set_major_locator(locator)
+    bottom.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    top.set_title(title)
+    room = _banner(fig, synthetic)
+    for ax in (top, bottom):
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize="small")
+    fig.tight_layout(rect=(0, 0, 1, room))
+    return top, bottom
+
+
+def history_figure(
+    frame: pd.DataFrame,
+    outcomes: pd.Series | None,
+    thresholds: tuple[float, float],
+    title: str,
+    synthetic: bool,
+    path: Path,
+) -> Path:
+    """The history plot (:func:`draw_history`) written to ``path`` as PNG."""
+    fig = Figure(figsize=HISTORY_SIZE)
+    draw_history(fig, frame, outcomes, thresholds, title, synthetic)
+    fig.savefig(path, dpi=110)
+    return path

@@ -18,7 +18,7 @@ from regime.dataset import Dataset, load_dataset
 from regime.exceptions import ArtifactError, ConfigError, DataError
 from regime.explain import Explanation, owen_values, percentiles, stance_flips, units_of
 from regime.fitted import FittedModel
-from regime.labels import leg_returns
+from regime.labels import leg_returns, make_labels
 from regime.persistence import read_artifact
 from regime.scorecard import (
     Attribution,
@@ -565,23 +565,52 @@ class RegimeModel:
         out.index.name = "date"
         return out
 
-    def plot_history(self, start: str | None = None, end: str | None = None, ax: Any = None) -> Any:
-        """Plot the probability, its interval and the stance thresholds (needs matplotlib)."""
+    def realized_outcomes(
+        self, start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None
+    ) -> pd.Series:
+        """The realized label of each date in [start, end], as known on the newest day.
+
+        1.0 when small caps went on to a sustained outperformance over the
+        horizon, 0.0 when they did not, NaN while its horizon has not ended.
+        Ex post, for charts and checks: never an input of the model.
+        """
+        panel = self.dataset(self.newest_day()).panel
+        labels = make_labels(panel, self.config.target)["label"]
+        lo = None if start is None else pd.Timestamp(start)
+        hi = None if end is None else pd.Timestamp(end)
+        return labels.loc[lo:hi]
+
+    def plot_history(
+        self,
+        start: str | pd.Timestamp | None = None,
+        end: str | pd.Timestamp | None = None,
+        ax: Any = None,
+        in_sample: bool = False,
+    ) -> Any:
+        """Plot :meth:`history` over [start, end] (needs matplotlib); returns the probability axes.
+
+        Top: the probability with its interval band and baseline, the stance
+        zones, in-sample days shaded grey and the days whose realized label was
+        1. Bottom (sharing the date axis): the pillar contributions stacked,
+        positive above 0 and negative below. The same drawing as ``regime
+        history --plot``. With ``ax``, only the top panel is drawn into it.
+        """
+        from regime import plots
+
+        frame = self.history(start, end, in_sample)
+        outcomes = self.realized_outcomes(frame.index[0], frame.index[-1])
+        thresholds = (self.config.stance.overweight_above, self.config.stance.underweight_below)
+        title = plots.history_title(self.name, frame)
+        if ax is not None:
+            plots.history_probability_axes(ax, frame, outcomes, thresholds)
+            ax.set_title(title)
+            ax.legend(loc="best", fontsize="small")
+            return ax
         import matplotlib.pyplot as plt
 
-        frame = self.history(start, end)
-        if ax is None:
-            _, ax = plt.subplots(figsize=(10, 4))
-        ax.plot(frame.index, frame["probability"], label="probability")
-        if "lower" in frame:
-            ax.fill_between(
-                frame.index, frame["lower"], frame["upper"], alpha=0.2, label="interval"
-            )
-        for level in (self.config.stance.overweight_above, self.config.stance.underweight_below):
-            ax.axhline(level, linestyle="--", linewidth=0.8, color="grey")
-        ax.set_title(f"{self.name}: P(sustained small-cap outperformance)")
-        ax.legend()
-        return ax
+        figure = plt.figure(figsize=plots.HISTORY_SIZE)
+        top, _ = plots.draw_history(figure, frame, outcomes, thresholds, title, self.synthetic)
+        return top
 
 
 def _ordinal(share: float) -> str:

@@ -92,6 +92,9 @@ evaluation: {{min_train_days: 504, step_days: 252}}
 def test_plot_history_draws_probability_interval_and_thresholds(tmp_path: Path):
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
     config = parse_config(
         """
 name: plot
@@ -106,13 +109,32 @@ evaluation: {min_train_days: 252, step_days: 252}
         "plot.yaml",
     )
     path = train_config(config, Path("."), tmp_path, LoadContext()).artifact_path
-    ax = load_model(path).plot_history("2018-01-02", "2018-06-29")
-    line = ax.get_lines()[0]
-    assert len(line.get_xdata()) == len(trading_days("2018-01-02", "2018-06-29"))
-    assert len(ax.collections) == 1  # the interval band
-    assert len(ax.get_lines()) == 3  # probability and the two stance thresholds
+    model = load_model(path)
+    ax = model.plot_history("2018-01-02", "2018-06-29")
+    days = len(trading_days("2018-01-02", "2018-06-29"))
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert len(lines["probability"].get_xdata()) == days
+    assert "baseline (pillars neutral)" in lines
+    labels = ax.get_legend_handles_labels()[1]
+    assert "interval (bootstrap refits)" in labels
+    over, under = model.config.stance.overweight_above, model.config.stance.underweight_below
+    assert f"overweight zone (P > {over:.2f})" in labels
+    assert f"underweight zone (P < {under:.2f})" in labels
+    assert "small caps went on to outperform (label 1)" in labels
+    thresholds = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert sorted(line.get_ydata()[0] for line in thresholds[:2]) == [under, over]
+    assert ax.get_ylabel() == "probability"
+    top, bottom = ax.figure.axes  # contributions below, sharing the date axis
+    assert top is ax and bottom.get_shared_x_axes().joined(top, bottom)
+    assert bottom.get_ylabel() == "contribution (probability points)"
+    assert bottom.get_xlabel() == "date"
+    assert {"earnings_revisions", "rate_expectations"} <= set(bottom.get_legend_handles_labels()[1])
     ax.figure.savefig(tmp_path / "history.png")
-    assert (tmp_path / "history.png").stat().st_size > 1000
+    assert (tmp_path / "history.png").stat().st_size > 10_000
+    plt.close(ax.figure)
+    own = Figure().subplots()  # only the probability panel into a given ax
+    assert model.plot_history("2018-01-02", "2018-06-29", ax=own) is own
+    assert len(own.figure.axes) == 1 and own.get_ylabel() == "probability"
 
 
 def test_sign_constrained_logistic_drops_a_feature_that_breaks_its_prior():
