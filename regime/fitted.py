@@ -46,7 +46,13 @@ class FittedModel:
         return self._calibrated(raw)
 
     def interval(self, X: pd.DataFrame, coverage: float) -> pd.DataFrame | None:
-        """Central ``coverage`` interval across the bootstrap refits (None without refits)."""
+        """Central ``coverage`` interval of the bootstrap refits, centred on this model's own
+        probability (None without refits).
+
+        The refits' quantiles are taken relative to their median and added to
+        the model's probability (clipped to [0, 1]): a fold that reuses the
+        refits of an earlier refresh keeps their spread but not their level.
+        """
         if not self.bootstrap:
             return None
         values = X[self.feature_names].to_numpy()  # the refits were fitted on arrays
@@ -54,10 +60,12 @@ class FittedModel:
             [self._calibrated(m.predict_proba(values)[:, 1]) for m in self.bootstrap]
         )
         tail = (1.0 - coverage) / 2.0
+        low, middle, high = np.quantile(draws, [tail, 0.5, 1.0 - tail], axis=1)
+        probability = self.predict_proba(X)
         return pd.DataFrame(
             {
-                "lower": np.quantile(draws, tail, axis=1),
-                "upper": np.quantile(draws, 1.0 - tail, axis=1),
+                "lower": np.clip(probability + low - middle, 0.0, 1.0),
+                "upper": np.clip(probability + high - middle, 0.0, 1.0),
             },
             index=X.index,
         )

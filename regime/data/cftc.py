@@ -42,6 +42,7 @@ from pydantic import Field, field_validator, model_validator
 
 from regime.data._base import LoadContext, SourceBase
 from regime.data.observations import make_observations, validate_observations
+from regime.data.parsed_cache import load_with_cache
 from regime.exceptions import DataError, DataFormatError, MissingSeriesError
 
 __all__ = [
@@ -465,6 +466,11 @@ class CftcSource(SourceBase):
         MissingSeriesError
             A configured contract code is in none of the files.
         """
+        files = [context.resolve(p) for p in self.paths]
+        return load_with_cache(self, context, files, lambda: self._parse(context))
+
+    def _parse(self, context: LoadContext) -> pd.DataFrame:
+        """Parse the files (what :meth:`load` does on a parsed-file cache miss)."""
         frames: list[pd.DataFrame] = []
         for configured in self.paths:
             path = context.resolve(configured)

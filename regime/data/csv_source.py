@@ -44,6 +44,7 @@ from regime.data.observations import (
     make_observations,
     validate_observations,
 )
+from regime.data.parsed_cache import load_with_cache
 from regime.exceptions import ConfigError, DataError, DataFormatError
 
 __all__ = ["MISSING_TOKENS", "CsvSource"]
@@ -453,6 +454,10 @@ class CsvSource(SourceBase):
             If ``lag_days`` or ``scale`` name a series the file does not hold.
         """
         path = context.resolve(self.path)
+        return load_with_cache(self, context, [path], lambda: self._parse(path, context))
+
+    def _parse(self, path: Path, context: LoadContext) -> pd.DataFrame:
+        """Parse the file (what :meth:`load` does on a parsed-file cache miss)."""
         table = _read_table(path)
         today = pd.Timestamp(context.today).date()
         if self.layout == "wide":

@@ -53,6 +53,7 @@ from regime.data.observations import (
     make_observations,
     validate_observations,
 )
+from regime.data.parsed_cache import load_with_cache
 from regime.exceptions import DataError, DataFormatError
 
 logger = logging.getLogger(__name__)
@@ -619,7 +620,12 @@ class FrenchSource(SourceBase):
         DataFormatError
             Malformed file, or a row dated after ``context.today``.
         """
-        french = read_french_file(context.resolve(self.path))
+        path = context.resolve(self.path)
+        return load_with_cache(self, context, [path], lambda: self._parse(path, context))
+
+    def _parse(self, path: Path, context: LoadContext) -> pd.DataFrame:
+        """Parse the file (what :meth:`load` does on a parsed-file cache miss)."""
+        french = read_french_file(path)
         table = french.select(self.table)
         unknown = [column for column in self.columns if column not in table.columns]
         if unknown:
