@@ -12,8 +12,10 @@ once per process, on first use, and then sliced, so calls are cheap.
 
 from __future__ import annotations
 
+import importlib.metadata
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,12 +28,55 @@ DateLike = str | date | pd.Timestamp | np.datetime64
 
 @lru_cache(maxsize=1)
 def _sessions() -> pd.DatetimeIndex:
-    """All NYSE sessions from FIRST_DAY to LAST_DAY: tz-naive, ``datetime64[ns]``, midnight."""
+    """All NYSE sessions from FIRST_DAY to LAST_DAY: tz-naive, ``datetime64[ns]``, midnight.
+
+    Building them (importing ``pandas_market_calendars`` and evaluating its
+    holiday rules) costs about 0.3 s, so the result is kept in the user cache
+    (``calendar/``) under the library's version: a new version of its rules
+    builds them again. A missing, unreadable or corrupt file is rebuilt.
+    """
+    path = _sessions_file()
+    if path is not None:
+        try:
+            days = np.load(path, allow_pickle=False)
+            if days.dtype == np.dtype("datetime64[D]") and len(days) > 1000:
+                return pd.DatetimeIndex(days.astype("datetime64[ns]"), name=None)
+        except (OSError, ValueError):
+            pass
     import pandas_market_calendars as mcal
 
-    days = mcal.get_calendar("NYSE").valid_days(FIRST_DAY, LAST_DAY)
-    naive = days.tz_localize(None).normalize().as_unit("ns")
-    return pd.DatetimeIndex(naive.to_numpy(), name=None)
+    built = mcal.get_calendar("NYSE").valid_days(FIRST_DAY, LAST_DAY)
+    naive = built.tz_localize(None).normalize().as_unit("ns")
+    sessions = pd.DatetimeIndex(naive.to_numpy(), name=None)
+    if path is not None:
+        _save(path, sessions.to_numpy().astype("datetime64[D]"))
+    return sessions
+
+
+def _sessions_file() -> Path | None:
+    """Where the sessions are kept for this version of the calendar library (None: nowhere)."""
+    try:
+        version = importlib.metadata.version("pandas_market_calendars")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    from regime.data.cache import default_cache_dir
+
+    name = f"nyse-{version}-{FIRST_DAY:%Y%m%d}-{LAST_DAY:%Y%m%d}.npy"
+    return default_cache_dir() / "calendar" / name
+
+
+def _save(path: Path, days: np.ndarray) -> None:
+    """Write the sessions atomically; a cache that cannot be written is skipped."""
+    import io
+
+    from regime._io import atomic_write_bytes
+
+    buffer = io.BytesIO()
+    np.save(buffer, days, allow_pickle=False)
+    try:
+        atomic_write_bytes(path, buffer.getvalue())
+    except OSError:
+        pass
 
 
 def _day(value: DateLike) -> pd.Timestamp:

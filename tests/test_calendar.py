@@ -6,6 +6,7 @@ import subprocess
 import sys
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -128,3 +129,23 @@ def test_on_or_before_is_the_latest_session_not_after_the_day(day):
     assert is_trading_day(rolled)
     assert count_trading_days(rolled, target) == 1  # nothing strictly between
     assert (rolled == target) == is_trading_day(day)
+
+
+def test_sessions_are_kept_in_the_user_cache_and_a_corrupt_file_is_rebuilt(
+    tmp_path, monkeypatch
+):
+    from regime import calendar
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    calendar._sessions.cache_clear()
+    try:
+        built = calendar._sessions()
+        (path,) = (tmp_path / "smallcap-regime" / "calendar").glob("nyse-*.npy")
+        calendar._sessions.cache_clear()
+        assert calendar._sessions().equals(built)  # read back from the file
+        path.write_bytes(b"not an array")
+        calendar._sessions.cache_clear()
+        assert calendar._sessions().equals(built)  # rebuilt, and rewritten
+        assert len(np.load(path)) == len(built)
+    finally:
+        calendar._sessions.cache_clear()
