@@ -1,4 +1,5 @@
-"""The ``regime`` command line: train, score, backtest, data pull/check, models list.
+"""The ``regime`` command line: train, score (and what-if), explain, analogs, history,
+backtest, data pull/check, models list.
 
 Exit codes: 0 success; 2 bad usage or config; 3 bad or missing data; 4 bad or
 incompatible model artifact; 1 anything unexpected. Errors are one line on
@@ -63,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="regime",
         description="Probability of a sustained run of US small-cap outperformance, explained.",
+        epilog="exit codes: 0 success; 2 bad usage or config; 3 bad or missing data; "
+        "4 bad or incompatible model artifact; 1 anything unexpected. "
+        "Example: regime train --config configs/demo.yaml && "
+        "regime score --model models/demo.joblib",
     )
     parser.add_argument("--version", action="version", version=f"smallcap-regime {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
