@@ -38,6 +38,22 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+MODEL_HELP = (
+    "model artifact (models/demo.joblib) or a model name looked up in $REGIME_MODELS_DIR, "
+    "default ./models (demo)"
+)
+
+
+def _model_path(value: str) -> Path:
+    """``--model``: a path to an artifact, or a bare name looked up in the models directory."""
+    import os
+
+    path = Path(value)
+    if path.suffix == ".joblib" or len(path.parts) > 1:
+        return path
+    return Path(os.environ.get("REGIME_MODELS_DIR", "models")) / f"{value}.joblib"
+
+
 def _date(text: str):
     """A ``YYYY-MM-DD`` argument as a ``datetime.date`` (argparse exits 2 otherwise)."""
     from datetime import date
@@ -79,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(train)
 
     score = sub.add_parser("score", help="score a day and print the scorecard")
-    score.add_argument("--model", required=True, help="model artifact, e.g. models/demo.joblib")
+    score.add_argument("--model", required=True, help=MODEL_HELP)
     score.add_argument(
         "--date",
         type=_date,
@@ -115,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain = sub.add_parser(
         "explain", help="each feature's value, percentile and contribution; what would flip it"
     )
-    explain.add_argument("--model", required=True, help="model artifact, e.g. models/demo.joblib")
+    explain.add_argument("--model", required=True, help=MODEL_HELP)
     explain.add_argument("--date", type=_date, help="YYYY-MM-DD (default: the newest day)")
     explain.add_argument("--json", action="store_true", help="print one JSON object")
     explain.add_argument("--plot", metavar="FILE.png", help="write a bar chart of the features")
@@ -124,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     analogs = sub.add_parser(
         "analogs", help="past episodes like this day and what small and large caps did next"
     )
-    analogs.add_argument("--model", required=True, help="model artifact, e.g. models/demo.joblib")
+    analogs.add_argument("--model", required=True, help=MODEL_HELP)
     analogs.add_argument("--date", type=_date, help="YYYY-MM-DD (default: the newest day)")
     analogs.add_argument(
         "--when",
@@ -139,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     history = sub.add_parser(
         "history", help="one line per trading day: probability, interval, stance, pillars"
     )
-    history.add_argument("--model", required=True, help="model artifact, e.g. models/demo.joblib")
+    history.add_argument("--model", required=True, help=MODEL_HELP)
     history.add_argument(
         "--from",
         dest="start",
@@ -254,7 +270,7 @@ def _open_model(args: argparse.Namespace):
     from regime.persistence import read_artifact
     from regime.scoring import RegimeModel
 
-    artifact, card = read_artifact(args.model)
+    artifact, card = read_artifact(_model_path(args.model))
     context = _context(args, Path(artifact["config_dir"]), artifact["config"]["data"]["cache_dir"])
     return RegimeModel(artifact, card, context)
 

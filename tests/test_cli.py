@@ -458,3 +458,13 @@ def test_model_card_matches_artifact(trained_model: Path):
     markdown = trained_model.with_name(f"{SMALL_NAME}.md").read_text("utf-8")
     assert digest in markdown
     assert "{sha256}" not in markdown
+
+
+def test_model_by_name_from_the_models_directory(run_cli, trained_model: Path):
+    env = {"REGIME_MODELS_DIR": str(trained_model.parent)}
+    by_name = run_cli("score", "--model", SMALL_NAME, "--date", "2018-06-01", "--json", env=env)
+    by_path = run_cli("score", "--model", trained_model, "--date", "2018-06-01", "--json")
+    assert by_name.returncode == 0, by_name.stderr
+    assert json.loads(by_name.stdout) == json.loads(by_path.stdout)
+    missing = run_cli("score", "--model", "nosuch", env=env)
+    assert_one_error(missing, 4)
