@@ -31,6 +31,12 @@ class _Parser(argparse.ArgumentParser):
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     parser.add_argument(
+        "--verbose", action="store_true", help="log each step (data loaded, refits, files written)"
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bars and no warnings, errors only"
+    )
+    parser.add_argument(
         "--cache-dir", help="observation cache directory (default: config, then ~/.cache)"
     )
     parser.add_argument(
@@ -462,10 +468,17 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``regime`` command; returns the exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    quiet = getattr(args, "quiet", False)
+    if args.debug:
+        level = logging.DEBUG
+    elif getattr(args, "verbose", False):
+        level = logging.INFO
+    else:
+        level = logging.ERROR if quiet else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    from regime.progress import show_progress
+
+    show_progress(sys.stderr.isatty() and not quiet)
     from regime.exceptions import RegimeError
 
     try:

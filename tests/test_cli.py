@@ -468,3 +468,27 @@ def test_model_by_name_from_the_models_directory(run_cli, trained_model: Path):
     assert json.loads(by_name.stdout) == json.loads(by_path.stdout)
     missing = run_cli("score", "--model", "nosuch", env=env)
     assert_one_error(missing, 4)
+
+
+def test_verbose_logs_each_step_and_quiet_keeps_stderr_to_errors(
+    run_cli, small_config_path: Path, tmp_path: Path
+):
+    verbose = run_cli("train", "--config", small_config_path, "--models-dir", tmp_path, "--verbose")
+    assert verbose.returncode == 0, verbose.stderr
+    assert "INFO regime.training: walk-forward on" in verbose.stderr
+    quiet = run_cli("backtest", "--config", small_config_path, "--quiet")
+    assert quiet.returncode == 0
+    assert [line for line in quiet.stderr.splitlines() if line != SYNTHETIC_BANNER] == []
+
+
+def test_progress_bars_only_when_turned_on(capsys):
+    from regime.progress import progress, show_progress
+
+    assert list(progress(range(3), "steps")) == [0, 1, 2]
+    assert capsys.readouterr().err == ""
+    show_progress(True)
+    try:
+        assert list(progress(range(3), "steps", total=3)) == [0, 1, 2]
+    finally:
+        show_progress(False)
+    assert "steps" in capsys.readouterr().err

@@ -28,6 +28,7 @@ from regime.calibration import fit_recalibrator
 from regime.config import EvaluationConfig
 from regime.evaluation.metrics import auc, brier_skill_interval, reliability_table
 from regime.fitted import FittedModel, bootstrap_fits
+from regime.progress import progress
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,8 @@ def _walk_forward(
     folds: list[FittedModel] = []
     slow: Refresh | None = None
     refreshed_at = -config.interval_every_days
-    for start in fold_starts(n, config, purge):
+    starts = fold_starts(n, config, purge)
+    for start in progress(starts, "walk-forward", total=len(starts)):
         first_day = X.index[start]
         train_end = min(start - purge, int(np.searchsorted(known, first_day.to_datetime64())))
         y_train = y.iloc[:train_end]
