@@ -437,12 +437,10 @@ def _cmd_data(args: argparse.Namespace) -> int:
     if args.data_command == "pull":
         print(pull_sources(config, context))
         return 0
-    table, problems = check_sources(config, context)
+    table, _, error = check_sources(config, context)
     print(table)
-    if problems:
-        from regime.exceptions import DataError
-
-        raise DataError("; ".join(problems))
+    if error is not None:
+        raise error
     return 0
 
 

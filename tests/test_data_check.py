@@ -175,3 +175,31 @@ def test_cli_data_check_shows_the_staleness_columns(run_cli, small_config_path: 
     smalls = [line for line in lines if line.split()[:1] == ["SMALL_TR"]]
     assert len(smalls) == 1 and "%" in smalls[0]
     assert any(line.startswith("* max_age inferred") for line in lines)
+
+
+def test_cli_data_check_reports_every_broken_input_in_one_pass(run_cli, tmp_path: Path):
+    (tmp_path / "flows.csv").write_text("date,SMALL_ETF_FLOW\n2024-01-02,1.0\n")
+    config = tmp_path / "broken.yaml"
+    config.write_text(
+        """
+name: broken
+data:
+  sources:
+    - {kind: sample, seed: 1, start: 2020-01-02, end: 2021-12-31}
+    - {kind: csv, path: missing_file.csv, lag_days: 1}
+    - {kind: french, path: also_missing.CSV, table: 0, columns: {"Lo 30": SMALL_X}}
+    - {kind: csv, path: flows.csv, lag_days: 1}
+target: {small: SMALL_TR, large: LARGE_TR, horizon_days: 21}
+features:
+  - builder: macro.level
+    params: {series: NOT_ANYWHERE}
+"""
+    )
+    proc = run_cli("data", "check", "--config", config)
+    assert proc.returncode == 3, proc.stderr
+    (line,) = [x for x in proc.stderr.splitlines() if x.startswith("error:")]
+    assert "data.sources[1]" in line and "missing_file.csv" in line
+    assert "data.sources[2]" in line and "also_missing.CSV" in line
+    assert "'NOT_ANYWHERE' needed by the config is in no source" in line
+    assert "comes from both" in line  # SMALL_ETF_FLOW: the sample and flows.csv
+    assert "SMALL_TR" in proc.stdout  # the sources that loaded are still tabled

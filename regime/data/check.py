@@ -15,6 +15,7 @@ from regime.data.observations import concat_observations, validate_observations
 from regime.data.panel import PointInTimePanel
 from regime.data.sources import load_sources
 from regime.dataset import required_series
+from regime.exceptions import ConfigError, DataError, RegimeError
 
 NONE = "-"
 INFERRED_MARK = "*"
@@ -274,20 +275,34 @@ def format_table(table: pd.DataFrame, panel: PointInTimePanel | None, today: pd.
     return "\n".join(lines)
 
 
-def check_sources(config: Config, context: LoadContext) -> tuple[str, list[str]]:
-    """The per-series table and the list of problems.
+def check_sources(
+    config: Config, context: LoadContext
+) -> tuple[str, list[str], RegimeError | None]:
+    """The per-series table, every problem found in one pass, and the error to exit with.
 
-    Problems: a series the config needs that no source provides, or a series
-    that two sources provide. Every source is loaded once.
+    Problems: a source that cannot be loaded (missing file, bad format,
+    missing key, missing lag...: each source is tried, a failure does not
+    stop the others), a series the config needs that no source provides, a
+    series that two sources provide. The error is a ConfigError when every
+    problem is a config problem, else a DataError; None without problems.
+    Every source is loaded once.
     """
     frames: list[tuple[str, pd.DataFrame]] = []
     max_age: dict[str, int] = {}
-    for source in config.data.sources:
-        frame, ages = load_sources([source], context)
+    failures: list[RegimeError] = []
+    for index, source in enumerate(config.data.sources):
+        try:
+            frame, ages = load_sources([source], context)
+        except RegimeError as exc:
+            failures.append(type(exc)(f"data.sources[{index}] ({source.label()}): {exc}"))
+            continue
         frames.append((source.label(), frame))
         max_age = {**ages, **max_age}
-    table, panel = check_table(frames, max_age, context.today)
-    problems = _duplicate_problems(frames)
+    if frames:
+        table, panel = check_table(frames, max_age, context.today)
+    else:
+        table, panel = pd.DataFrame(columns=["series"]), None
+    problems = [str(exc) for exc in failures] + _duplicate_problems(frames)
     present = set(table["series"]) if len(table) else set()
     required = required_series(config)
     problems += [
@@ -297,7 +312,14 @@ def check_sources(config: Config, context: LoadContext) -> tuple[str, list[str]]
     ]
     if len(table):
         table["needed"] = table["series"].isin(required).map({True: "yes", False: ""})
-    return format_table(table, panel, context.today), problems
+    text = format_table(table, panel, context.today) if panel is not None else "no source loaded"
+    if not problems:
+        return text, problems, None
+    only_config = len(failures) == len(problems) and all(
+        isinstance(exc, ConfigError) for exc in failures
+    )
+    error_type = ConfigError if only_config else DataError
+    return text, problems, error_type("; ".join(problems))
 
 
 def _duplicate_problems(frames: Sequence[tuple[str, pd.DataFrame]]) -> list[str]:
