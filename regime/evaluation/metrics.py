@@ -411,6 +411,31 @@ def brier_skill_interval(
     )
 
 
+def score_predictions(predictions: pd.DataFrame) -> dict[str, Any]:
+    """The point metrics of out-of-sample predictions, without intervals.
+
+    Keys ``oos_rows``, ``oos_start``, ``oos_end``, ``folds``, ``auc``,
+    ``brier``, ``brier_climatology``, ``brier_skill`` (over the
+    ``climatology`` column), ``log_loss``, ``base_rate`` and
+    ``mean_probability`` (NaN where undefined).
+    """
+    y, p = _arrays(predictions["label"], predictions["probability"])
+    _, clim = _arrays(y, predictions["climatology"])
+    return {
+        "oos_rows": len(y),
+        "oos_start": predictions.index[0].strftime("%Y-%m-%d"),
+        "oos_end": predictions.index[-1].strftime("%Y-%m-%d"),
+        "folds": int(predictions["fold"].nunique()),
+        "auc": auc(y, p),
+        "brier": brier_score(y, p),
+        "brier_climatology": brier_score(y, clim),
+        "brier_skill": brier_skill(y, p, clim),
+        "log_loss": clipped_log_loss(y, p),
+        "base_rate": float(y.mean()),
+        "mean_probability": float(p.mean()),
+    }
+
+
 def evaluate(
     predictions: pd.DataFrame,
     horizon: int,
@@ -459,23 +484,11 @@ def evaluate(
     y, p = _arrays(predictions["label"], predictions["probability"])
     _, clim = _arrays(y, predictions["climatology"])
     settings = {"block": horizon, "coverage": coverage, "reps": reps, "seed": seed}
-    auc_ci = auc_interval(y, p, **settings)
-    skill_ci = brier_skill_interval(y, p, clim, **settings)
     hits = hit_rates(y, p, overweight_above, underweight_below)
     return {
-        "oos_rows": len(y),
-        "oos_start": predictions.index[0].strftime("%Y-%m-%d"),
-        "oos_end": predictions.index[-1].strftime("%Y-%m-%d"),
-        "folds": int(predictions["fold"].nunique()),
-        "auc": auc_ci.estimate,
-        "auc_interval": auc_ci.as_list(),
-        "brier": brier_score(y, p),
-        "brier_climatology": brier_score(y, clim),
-        "brier_skill": skill_ci.estimate,
-        "brier_skill_interval": skill_ci.as_list(),
-        "log_loss": clipped_log_loss(y, p),
-        "base_rate": float(y.mean()),
-        "mean_probability": float(p.mean()),
+        **score_predictions(predictions),
+        "auc_interval": auc_interval(y, p, **settings).as_list(),
+        "brier_skill_interval": brier_skill_interval(y, p, clim, **settings).as_list(),
         "ece": expected_calibration_error(y, p, bins),
         "overweight_calls": hits.overweight_calls,
         "overweight_hit_rate": hits.overweight_hit_rate,

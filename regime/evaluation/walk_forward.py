@@ -20,13 +20,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+from sklearn.metrics import log_loss
 from sklearn.model_selection import ParameterGrid
 from threadpoolctl import threadpool_limits
 
 from regime.calibration import fit_recalibrator
 from regime.config import EvaluationConfig
-from regime.evaluation.metrics import auc, brier_skill_interval, reliability_table
+from regime.evaluation.metrics import (
+    auc,
+    brier_skill_interval,
+    reliability_table,
+    score_predictions,
+)
 from regime.fitted import FittedModel, bootstrap_fits
 from regime.progress import progress
 
@@ -289,35 +294,16 @@ def in_window(predictions: pd.DataFrame, config: EvaluationConfig) -> pd.DataFra
     return out
 
 
-def score_predictions(predictions: pd.DataFrame) -> dict[str, float | int | str]:
-    """AUC, Brier (and its skill over the training base rate), log loss, base rate."""
-    y = predictions["label"].to_numpy()
-    p = predictions["probability"].to_numpy()
-    clim = predictions["climatology"].to_numpy()
-    brier = brier_score_loss(y, p)
-    brier_clim = brier_score_loss(y, clim)
-    auc = roc_auc_score(y, p) if len(np.unique(y)) == 2 else float("nan")
-    return {
-        "oos_rows": len(y),
-        "oos_start": predictions.index[0].strftime("%Y-%m-%d"),
-        "oos_end": predictions.index[-1].strftime("%Y-%m-%d"),
-        "folds": int(predictions["fold"].nunique()),
-        "auc": float(auc),
-        "brier": float(brier),
-        "brier_climatology": float(brier_clim),
-        "brier_skill": float(1.0 - brier / brier_clim) if brier_clim > 0 else float("nan"),
-        "log_loss": float(log_loss(y, np.clip(p, 1e-6, 1 - 1e-6), labels=[0, 1])),
-        "base_rate": float(y.mean()),
-        "mean_probability": float(p.mean()),
-    }
-
-
 def calibration_table(predictions: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
-    """Observed frequency against mean predicted probability, by probability bin."""
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    bucket = pd.cut(predictions["probability"], edges, include_lowest=True)
-    table = predictions.groupby(bucket, observed=True).agg(
-        predicted=("probability", "mean"), observed=("label", "mean"), rows=("label", "size")
-    )
-    table.index = table.index.astype(str)
-    return table
+    """Observed frequency against mean predicted probability, by equal-width bin.
+
+    The bins of :func:`regime.evaluation.metrics.reliability_table` (the ones
+    the scorecard's calibration caveat reads), labelled ``[lower, upper)``.
+    """
+    table = reliability_table(predictions["label"], predictions["probability"], bins)
+    labels = [
+        f"[{lo:.1f}, {hi:.1f})" for lo, hi in zip(table["lower"], table["upper"], strict=True)
+    ]
+    out = table[["predicted", "observed", "rows"]].set_axis(labels)
+    out.index.name = "probability"
+    return out
