@@ -14,6 +14,7 @@ from regime.analogs import Analogs, episodes, evaluate_rule, forward_returns
 from regime.calendar import trading_day_on_or_before
 from regime.config import Config
 from regime.data._base import LoadContext
+from regime.data.panel import PointInTimePanel
 from regime.dataset import Dataset, load_dataset
 from regime.exceptions import ArtifactError, ConfigError, DataError
 from regime.explain import Explanation, owen_values, percentiles, stance_flips, units_of
@@ -143,19 +144,13 @@ class RegimeModel:
         last fresh day, and a warning names it.
         """
         today = self._context.today
-        observations = self.observations()
-        known = observations.loc[observations["known_at"] <= today]
-        fresh_through, last_date, last_known = {}, [], []
-        for series in self.input_series:
-            rows = known.loc[known["series"] == series]
-            if rows.empty:
-                continue
-            age = self.max_age.get(series, 0)
-            fresh_through[series] = rows["date"].max() + pd.Timedelta(days=age)
-            last_date.append(rows["date"].max())
-            last_known.append(rows["known_at"].max())
-        if not fresh_through:
+        panel = PointInTimePanel(self.observations(), end=today, max_age=self.max_age)
+        inputs = [s for s in self.input_series if s in panel.series_ids]
+        if not inputs:
             raise DataError("no input series of the model has data; run `regime data check`")
+        fresh_through = {s: panel.fresh_through(s) for s in inputs}
+        last_date = [panel.last_date(s) for s in inputs]
+        last_known = [panel.rows(s)["known_at"].max() for s in inputs]
         bottleneck = min(fresh_through, key=fresh_through.__getitem__)
         newest = min(today, max(last_known), fresh_through[bottleneck])
         if fresh_through[bottleneck] < max(last_date):
@@ -275,12 +270,13 @@ class RegimeModel:
         }
         freshness = self._freshness(dataset, day)
         was_in_sample = bool(day <= model.trained_through)
+        baseline = float(attribution.baseline.iloc[0])
         numbers = {
             "probability": probability,
-            "baseline": float(attribution.baseline.iloc[0]),
+            "baseline": baseline,
             "overweight_above": self.config.stance.overweight_above,
             "underweight_below": self.config.stance.underweight_below,
-            "in_sample": float(day <= model.trained_through),
+            "in_sample": float(was_in_sample),
             **{f"contribution.{p}": v for p, v in contributions.items()},
         }
         caveats = caveats_for(
@@ -305,7 +301,7 @@ class RegimeModel:
             ),
             changes=self._changes(dataset, day, in_sample, probability, contributions),
             probability=probability,
-            baseline=float(attribution.baseline.iloc[0]),
+            baseline=baseline,
             interval=interval,
             stance=stance,
             contributions=contributions,
