@@ -11,21 +11,125 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from regime import __version__
+from regime.model_store import KEEP_VERSIONS
 
 logger = logging.getLogger("regime")
 
 
+EXIT_CODES = (
+    "exit codes: 0 success; 2 bad usage or config; 3 bad or missing data; 4 bad, "
+    "incompatible or busy model artifact; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM); "
+    "1 anything unexpected (a bug: rerun with --debug and report it)"
+)
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples' line breaks; appends each option's default when it has one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if default in (None, False, [], argparse.SUPPRESS) or "default" in text:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse with our one-line error format (exit 2)."""
+    """argparse with our one-line error format (exit 2) and help layout."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"error: {message}; see `{self.prog} --help`\n")
+
+
+#: What each subcommand does and examples of it, shown by ``regime CMD --help``.
+_DOCS: dict[str, tuple[str, str]] = {
+    "train": (
+        "Fit a model from a YAML config: a walk-forward out-of-sample evaluation "
+        "(one model per refit, kept for scoring past days), then the final model. "
+        "It is saved as the next version of the model: models/NAME.joblib names the "
+        "current version, earlier ones stay (see `regime models list`).",
+        "regime train --config configs/demo.yaml\n"
+        "regime train --config configs/demo.yaml --as-of 2016-06-30 --models-dir /tmp/m\n"
+        "regime train --config configs/demo.yaml --format skops   # a file that runs no code",
+    ),
+    "score": (
+        "Score a day and print the scorecard: probability, interval, stance, "
+        "tailwinds, headwinds and caveats. With --set or --scenario, also the "
+        "scorecard as if those observations had been known, beside the real one.",
+        "regime score --model models/demo.joblib\n"
+        "regime score --model demo --date 2016-03-01 --json\n"
+        "regime score --model demo@2                # version 2 of model demo\n"
+        "regime score --model demo --set SMALL_ETF_FLOW=2e9@2016-03-01",
+    ),
+    "explain": (
+        "Each feature's value, percentile in the training history and contribution "
+        "in probability points; the distance to each stance threshold, the binding "
+        "headwind and what would flip the stance.",
+        "regime explain --model demo --date 2016-03-01\n"
+        "regime explain --model demo --json --plot explain.png",
+    ),
+    "analogs": (
+        "Past days like this one (nearest in pillar space, or every episode where a "
+        "rule held) and what small and large caps did 1, 3 and 6 months later. Only "
+        "days whose outcomes were known by the date are listed.",
+        "regime analogs --model demo --date 2016-03-01 -k 5\n"
+        "regime analogs --model demo --when 'SMALL_ETF_FLOW > 500e6 and LARGE_ETF_FLOW < -1e9'",
+    ),
+    "history": (
+        "One line per trading day: probability, interval, stance, in-sample flag and "
+        "pillar contributions; out of sample wherever a walk-forward model existed.",
+        "regime history --model demo --from 2015-01-02 --to 2016-12-30\n"
+        "regime history --model demo --csv history.csv --plot history.png",
+    ),
+    "backtest": (
+        "Walk-forward out-of-sample evaluation of a config, against climatology, "
+        "momentum, the contrarian rule and each pillar alone; no model is saved.",
+        "regime backtest --config configs/classic_us.yaml\n"
+        "regime backtest --config configs/demo.yaml --report reports/demo --json",
+    ),
+    "data": (
+        "Pull a config's remote sources into the cache, or check every source.",
+        "regime data pull --config configs/smallcap_us.yaml\n"
+        "regime data check --config configs/demo.yaml",
+    ),
+    "pull": (
+        "Fetch every source of the config online; remote ones refresh the cache.",
+        "regime data pull --config configs/smallcap_us.yaml",
+    ),
+    "check": (
+        "A table per series: dates, rows, gaps in trading days, maximum age and how "
+        "often it was stale. Every missing or broken input is reported in one pass.",
+        "regime data check --config configs/demo.yaml",
+    ),
+    "models": ("List trained models.", "regime models list --models-dir models"),
+    "list": (
+        "Every version of every model in a directory, read from the cards (nothing is "
+        "loaded): the current version marked *, its out-of-sample AUC and Brier skill.",
+        "regime models list\nregime models list --models-dir /tmp/m",
+    ),
+}
+
+
+def _document(parser: argparse.ArgumentParser) -> None:
+    """Give every subcommand in ``parser`` its description, examples and the exit codes."""
+    for action in parser._subparsers._group_actions if parser._subparsers else []:
+        for name, child in action.choices.items():
+            if name in _DOCS:
+                child.description, examples = _DOCS[name]
+                indented = examples.replace("\n", "\n  ")
+                child.epilog = f"examples:\n  {indented}\n\n{EXIT_CODES}"
+            _document(child)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -45,19 +149,18 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 MODEL_HELP = (
-    "model artifact (models/demo.joblib) or a model name looked up in $REGIME_MODELS_DIR, "
-    "default ./models (demo)"
+    "model: a path (models/demo.joblib), a name looked up in $REGIME_MODELS_DIR "
+    "(default ./models), or either with @N for version N (demo@2)"
 )
 
 
-def _model_path(value: str) -> Path:
-    """``--model``: a path to an artifact, or a bare name looked up in the models directory."""
+def _model_reference(value: str) -> str:
+    """``--model``: a path, or a bare name (``demo``, ``demo@2``) in the models directory."""
     import os
 
-    path = Path(value)
-    if path.suffix == ".joblib" or len(path.parts) > 1:
-        return path
-    return Path(os.environ.get("REGIME_MODELS_DIR", "models")) / f"{value}.joblib"
+    if "/" in value or value.endswith((".joblib", ".skops")):
+        return value
+    return str(Path(os.environ.get("REGIME_MODELS_DIR", "models")) / value)
 
 
 def _date(text: str):
@@ -86,10 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="regime",
         description="Probability of a sustained run of US small-cap outperformance, explained.",
-        epilog="exit codes: 0 success; 2 bad usage or config; 3 bad or missing data; "
-        "4 bad or incompatible model artifact; 1 anything unexpected. "
-        "Example: regime train --config configs/demo.yaml && "
-        "regime score --model models/demo.joblib",
+        epilog="example:\n  regime train --config configs/demo.yaml && "
+        "regime score --model models/demo.joblib\n\n" + EXIT_CODES,
     )
     parser.add_argument("--version", action="version", version=f"smallcap-regime {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -97,6 +198,19 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="fit a model from a YAML config and write it to models/")
     train.add_argument("--config", required=True, help="YAML config, e.g. configs/demo.yaml")
     train.add_argument("--models-dir", default="models", help="where to write the artifact")
+    train.add_argument(
+        "--format",
+        choices=("joblib", "skops"),
+        default="joblib",
+        help="model file format: joblib (a pickle: loading it runs code) or skops (loading "
+        "refuses any type outside a fixed list; for sharing)",
+    )
+    train.add_argument(
+        "--keep",
+        type=int,
+        default=KEEP_VERSIONS,
+        help="versions of the model to keep, the new one included",
+    )
     _as_of(train)
     _common(train)
 
@@ -213,8 +327,10 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list trained models")
     models_sub = models.add_subparsers(dest="models_command", required=True, parser_class=_Parser)
     listing = models_sub.add_parser("list", help="models in a directory, from their cards")
-    listing.add_argument("--models-dir", default="models")
-    listing.add_argument("--debug", action="store_true")
+    listing.add_argument("--models-dir", default="models", help="directory to list")
+    listing.add_argument("--debug", action="store_true", help="show tracebacks")
+    __import__("regime.cli_sweep", fromlist=["add_parser"]).add_parser(sub, _common)
+    _document(parser)
     return parser
 
 
@@ -241,11 +357,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     path = Path(args.config)
     config = with_as_of(_load_config(path), args.as_of)
+    from regime.exceptions import ConfigError
+
+    if args.keep < 1:
+        raise ConfigError(f"--keep must be at least 1, got {args.keep}")
     result = train_config(
         config,
         path.parent,
         Path(args.models_dir),
         _context(args, path.parent, config.data.cache_dir),
+        model_format=args.format,
+        keep=args.keep,
     )
     m = result.card["metrics"]
     w = result.card["training_window"]
@@ -267,7 +389,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         f"AUC {m['auc']:.3f}, Brier {m['brier']:.4f} vs climatology "
         f"{m['brier_climatology']:.4f} (skill {m['brier_skill']:+.3f})"
     )
-    print(f"wrote {result.artifact_path} and its model card")
+    print(
+        f"wrote {result.artifact_path} (version {result.card['version']}) and its model card"
+    )
     return 0
 
 
@@ -276,7 +400,7 @@ def _open_model(args: argparse.Namespace):
     from regime.persistence import read_artifact
     from regime.scoring import RegimeModel
 
-    artifact, card = read_artifact(_model_path(args.model))
+    artifact, card = read_artifact(_model_reference(args.model))
     context = _context(args, Path(artifact["config_dir"]), artifact["config"]["data"]["cache_dir"])
     return RegimeModel(artifact, card, context)
 
@@ -460,7 +584,16 @@ COMMANDS = {
     "backtest": _cmd_backtest,
     "data": _cmd_data,
     "models": _cmd_models,
+    "sweep": lambda args: args.sweep_handler(args),
 }
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised where the process is so that cleanup (``finally``) runs."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -479,6 +612,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     show_progress(sys.stderr.isatty() and not quiet)
     from regime.exceptions import RegimeError
 
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         return COMMANDS[args.command](args)
     except RegimeError as exc:
@@ -488,20 +622,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
-        return 1
+        return 130
+    except _Terminated:
+        print("error: terminated (SIGTERM); nothing half-written was kept", file=sys.stderr)
+        return 143
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception as exc:
+    except OSError as exc:
+        if exc.filename is None:
+            return _unexpected(exc, args.debug)
         if args.debug:
             traceback.print_exc()
         print(
-            f"error: unexpected {type(exc).__name__}: {exc}; rerun with --debug and report it",
+            f"error: {exc.filename}: {exc.strerror}; check the path, its permissions and the "
+            "free space",
             file=sys.stderr,
         )
-        return 1
+        return 3
+    except Exception as exc:
+        return _unexpected(exc, args.debug)
+
+
+def _unexpected(exc: BaseException, debug: bool) -> int:
+    """Report a bug: one line (the traceback with ``--debug``); exit 1."""
+    if debug:
+        traceback.print_exc()
+    text = (str(exc).splitlines() or [""])[0][:300]
+    print(
+        f"error: unexpected {type(exc).__name__}: {text}; rerun with --debug and report it",
+        file=sys.stderr,
+    )
+    return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

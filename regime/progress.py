@@ -1,4 +1,4 @@
-"""Progress bars for long steps (walk-forward refits), shown only when asked for.
+"""Progress bars for long steps (walk-forward refits, sources pulled), shown only when asked for.
 
 The command line turns them on when stderr is a terminal and ``--quiet`` is
 not given; library calls (notebooks, tests) stay silent unless
@@ -21,11 +21,13 @@ def show_progress(enabled: bool) -> None:
     _enabled = enabled
 
 
-def progress(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
+def progress(
+    items: Iterable[T], description: str, total: int | None = None, unit: str = "refit"
+) -> Iterator[T]:
     """``items``, with a progress bar on stderr when progress is on."""
     if not _enabled:
         yield from items
         return
     from tqdm import tqdm
 
-    yield from tqdm(items, desc=description, total=total, leave=False, unit="refit")
+    yield from tqdm(items, desc=description, total=total, leave=False, unit=unit)

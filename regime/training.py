@@ -20,6 +20,7 @@ from regime.exceptions import DataError
 from regime.fitted import FittedModel
 from regime.labels import leg_returns, make_labels
 from regime.model import make_estimator
+from regime.model_store import KEEP_VERSIONS, model_lock
 from regime.persistence import ARTIFACT_FORMAT, FITTED_KEYS, library_versions, write_artifact
 
 logger = logging.getLogger(__name__)
@@ -270,6 +271,29 @@ def sign_report(final: FittedModel, declared: dict[str, int]) -> list[dict[str, 
     ]
 
 
+def warn_if_uncalibrated(config: Config, final: FittedModel, oos_rows: int) -> None:
+    """Log a warning when ``model.calibration`` asks for a recalibration the record cannot give.
+
+    The final model is recalibrated on every walk-forward prediction; with
+    fewer than ``evaluation.min_calibration_days`` of them (or a single
+    outcome among them) it keeps its raw probability. Training goes on: the
+    warning says so and what to change.
+    """
+    method = config.model.calibration
+    if method == "none" or final.calibrator is not None:
+        return
+    need = config.evaluation.min_calibration_days
+    logger.warning(
+        "model.calibration: %s is not applied: the walk-forward made %d out-of-sample "
+        "predictions (evaluation.min_calibration_days: %d, and both outcomes needed), so the "
+        "model gives its raw probability; use a longer history, a lower "
+        "evaluation.min_calibration_days or model.calibration: none",
+        method,
+        oos_rows,
+        need,
+    )
+
+
 def prepare_training(config: Config, context: LoadContext) -> tuple[Dataset, TrainingData]:
     """Load the data as of the config's cutoff; return the dataset and its trainable rows."""
     dataset = load_dataset(config, context)
@@ -313,8 +337,28 @@ def train_config(
     config_dir: Path,
     models_dir: Path,
     context: LoadContext | None = None,
+    model_format: str = "joblib",
+    keep: int = KEEP_VERSIONS,
 ) -> TrainResult:
-    """Run the whole training job for ``config`` and write ``models_dir/NAME.joblib``."""
+    """Run the whole training job for ``config`` and save it as the next version of its model.
+
+    The model's lock is held from the start, so a second train of the same
+    model fails at once; ``models_dir/NAME.joblib`` (or ``.skops`` with
+    ``model_format="skops"``) names the new current version; the ``keep``
+    newest versions stay.
+    """
+    with model_lock(models_dir, config.name):
+        return _train_locked(config, config_dir, models_dir, context, model_format, keep)
+
+
+def _train_locked(
+    config: Config,
+    config_dir: Path,
+    models_dir: Path,
+    context: LoadContext | None,
+    model_format: str,
+    keep: int,
+) -> TrainResult:
     context = context or LoadContext.for_config(config_dir, config.data.cache_dir)
     dataset, data = prepare_training(config, context)
     X, y = data.X, data.y
@@ -331,6 +375,7 @@ def train_config(
     final = fit_model(
         settings, X, y, data.label_known_at, data.label_known_at.iloc[-1], oos, fold=None
     )
+    warn_if_uncalibrated(config, final, len(oos))
     calibration = [
         {
             "bin": b,
@@ -378,8 +423,9 @@ def train_config(
         "folds": evaluation.folds,
     }
     card_preview = {k: v for k, v in artifact.items() if k not in FITTED_KEYS}
-    path = models_dir / f"{config.name}.joblib"
-    card = write_artifact(path, artifact, model_card_markdown(card_preview))
+    path, card = write_artifact(
+        models_dir, artifact, model_card_markdown(card_preview), model_format, keep
+    )
     return TrainResult(path, card, evaluation)
 
 

@@ -361,8 +361,7 @@ def test_train_invalid_calendar_date_is_config_error(
 def test_models_list(run_cli, trained_model: Path):
     proc = run_cli("models", "list", "--models-dir", trained_model.parent)
     assert proc.returncode == 0, proc.stderr
-    assert re.search(rf"^{SMALL_NAME}\s", proc.stdout, re.MULTILINE), proc.stdout
-    assert trained_model.name in proc.stdout
+    assert re.search(rf"^\* {SMALL_NAME}@1\s.*\sjoblib\s", proc.stdout, re.MULTILINE), proc.stdout
     assert "synthetic" in proc.stdout
 
 
@@ -443,17 +442,25 @@ def test_load_model_in_plain_python(trained_model: Path, cli_env, tmp_path: Path
 # -- persistence ---------------------------------------------------------------------------
 
 
-def test_training_writes_atomically(trained_model: Path):
+def test_training_writes_one_version_behind_stable_names(trained_model: Path):
     names = sorted(os.listdir(trained_model.parent))
-    assert not [n for n in names if n.endswith(".tmp") or ".tmp" in n], names
-    assert names == sorted([f"{SMALL_NAME}.joblib", f"{SMALL_NAME}.card.json", f"{SMALL_NAME}.md"])
+    suffixes = (".joblib", ".card.json", ".md", ".versions")
+    assert names == sorted(SMALL_NAME + suffix for suffix in suffixes)
+    versions = sorted(os.listdir(trained_model.parent / f"{SMALL_NAME}.versions"))
+    assert versions == [".lock", "0001", "current"]
+    assert sorted(os.listdir(trained_model.parent / f"{SMALL_NAME}.versions" / "0001")) == [
+        "card.json",
+        "card.md",
+        "model.joblib",
+    ]
 
 
 def test_model_card_matches_artifact(trained_model: Path):
     card = json.loads(trained_model.with_name(f"{SMALL_NAME}.card.json").read_text("utf-8"))
     digest = hashlib.sha256(trained_model.read_bytes()).hexdigest()
     assert card["sha256"] == digest
-    assert card["artifact"] == trained_model.name
+    assert card["artifact"] == "model.joblib"
+    assert card["model_format"] == "joblib"
     assert card["synthetic"] is True
     markdown = trained_model.with_name(f"{SMALL_NAME}.md").read_text("utf-8")
     assert digest in markdown

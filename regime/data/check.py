@@ -16,6 +16,7 @@ from regime.data.panel import PointInTimePanel
 from regime.data.sources import load_sources
 from regime.dataset import required_series
 from regime.exceptions import ConfigError, DataError, RegimeError
+from regime.progress import progress
 
 NONE = "-"
 INFERRED_MARK = "*"
@@ -25,7 +26,7 @@ def pull_sources(config: Config, context: LoadContext) -> str:
     """Load every source online (remote ones refresh the cache); one line per source."""
     online = replace(context, offline=False)
     lines = []
-    for source in config.data.sources:
+    for source in progress(config.data.sources, "pulling sources", unit="source"):
         frame = validate_observations(source.load(online), source.label())
         lines.append(f"{source.label()}: {frame['series'].nunique()} series, {len(frame)} rows")
     if context.cache_dir is not None:
