@@ -228,10 +228,15 @@ def test_score_date_before_data_is_data_error(run_cli, trained_model: Path):
     assert "1990-01-01" in line
 
 
-def test_score_date_not_a_date_is_usage_error(run_cli, trained_model: Path):
-    proc = run_cli("score", "--model", trained_model, "--date", "not-a-date")
+@pytest.mark.parametrize(
+    "text",
+    "not-a-date||2016-03-01+01:00|2016-03-01T00:00|03/01/2016|now|today|2016-3-1|2016-02-30"
+    .split("|"),
+)
+def test_score_date_not_yyyy_mm_dd_is_usage_error(run_cli, trained_model: Path, text: str):
+    proc = run_cli("score", "--model", trained_model, "--date", text)
     line = assert_one_error(proc, 2)
-    assert "not-a-date" in line
+    assert f"{text!r} is not a date; use YYYY-MM-DD" in line
 
 
 def test_score_missing_model(run_cli, tmp_path: Path):
