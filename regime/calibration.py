@@ -9,7 +9,7 @@ recalibrator.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -82,6 +82,49 @@ class Recalibrator:
         if self.method == "isotonic":
             return self.model_.predict(p)
         return 1.0 / (1.0 + np.exp(-(self.slope_ * _logit(p) + self.intercept_)))
+
+    def to_state(self) -> dict[str, Any]:
+        """The fitted recalibrator as plain values; :meth:`from_state` rebuilds it.
+
+        ``shrink`` keeps its ``weight``, ``sigmoid`` its ``slope`` and
+        ``intercept`` (floats); ``isotonic`` keeps its fitted
+        ``IsotonicRegression`` as ``model``, a scikit-learn object.
+        """
+        state: dict[str, Any] = {
+            "method": self.method,
+            "base_rate": float(self.base_rate),
+            "rows": int(self.rows_),
+        }
+        if self.method == "shrink":
+            state["weight"] = float(self.weight_)
+        elif self.method == "isotonic":
+            state["model"] = self.model_
+        else:
+            state["slope"], state["intercept"] = float(self.slope_), float(self.intercept_)
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Recalibrator:
+        """The fitted recalibrator that :meth:`to_state` described.
+
+        Raises ValueError for an unknown method, and KeyError for a missing value.
+        """
+        method = state["method"]
+        if method not in ("shrink", "sigmoid", "isotonic"):
+            raise ValueError(f"`method` must be shrink, sigmoid or isotonic, got {method!r}")
+        calibrator = cls(method, float(state["base_rate"]))
+        calibrator.rows_ = int(state["rows"])
+        if method == "shrink":
+            calibrator.weight_ = float(state["weight"])
+        elif method == "isotonic":
+            if not isinstance(state["model"], IsotonicRegression):
+                found = type(state["model"]).__name__
+                raise ValueError(f"`model` must be an IsotonicRegression, got {found}")
+            calibrator.model_ = state["model"]
+        else:
+            calibrator.slope_ = float(state["slope"])
+            calibrator.intercept_ = float(state["intercept"])
+        return calibrator
 
 
 def fit_recalibrator(

@@ -9,7 +9,7 @@ had on that day.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -87,6 +87,82 @@ class FittedModel:
             if self.calibrated_on is None
             else [f"{day:%Y-%m-%d}" for day in self.calibrated_on],
         }
+
+    def to_state(self) -> dict[str, Any]:
+        """This model as plain values, with its fitted estimators left as they are.
+
+        Every field of the dataclass becomes one key. Timestamps become
+        ``[ISO 8601 text, unit]`` (the unit, e.g. ``"ns"``, keeps the rebuilt
+        timestamps identical); the recalibrator becomes
+        :meth:`Recalibrator.to_state`; ``estimator`` and the ``bootstrap``
+        refits stay the fitted scikit-learn objects (the caller chooses how
+        to store them). :meth:`from_state` inverts it.
+        """
+        return {
+            "estimator": self.estimator,
+            "calibrator": None if self.calibrator is None else self.calibrator.to_state(),
+            "bootstrap": list(self.bootstrap),
+            "neutral": dict(self.neutral),
+            "feature_names": list(self.feature_names),
+            "trained_through": _timestamp_state(self.trained_through),
+            "labels_known_through": _timestamp_state(self.labels_known_through),
+            "available_from": _timestamp_state(self.available_from),
+            "rows": int(self.rows),
+            "fold": self.fold,
+            "calibrated_on": None
+            if self.calibrated_on is None
+            else [_timestamp_state(day) for day in self.calibrated_on],
+            "params": self.params,
+            "record": self.record,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> FittedModel:
+        """The model that :meth:`to_state` described.
+
+        Raises ValueError when ``state`` does not have exactly the dataclass's
+        fields, or holds a malformed timestamp or recalibrator.
+        """
+        expected = {f.name for f in fields(cls)}
+        if set(state) != expected:
+            missing, unknown = sorted(expected - set(state)), sorted(set(state) - expected)
+            raise ValueError(f"model state: missing fields {missing}, unknown fields {unknown}")
+        calibrated_on = state["calibrated_on"]
+        return cls(
+            estimator=state["estimator"],
+            calibrator=None
+            if state["calibrator"] is None
+            else Recalibrator.from_state(state["calibrator"]),
+            bootstrap=list(state["bootstrap"]),
+            neutral={str(k): float(v) for k, v in state["neutral"].items()},
+            feature_names=[str(name) for name in state["feature_names"]],
+            trained_through=_timestamp_from_state(state["trained_through"]),
+            labels_known_through=_timestamp_from_state(state["labels_known_through"]),
+            available_from=_timestamp_from_state(state["available_from"]),
+            rows=int(state["rows"]),
+            fold=None if state["fold"] is None else int(state["fold"]),
+            calibrated_on=None
+            if calibrated_on is None
+            else (_timestamp_from_state(calibrated_on[0]), _timestamp_from_state(calibrated_on[1])),
+            params=dict(state["params"]),
+            record=None if state["record"] is None else dict(state["record"]),
+        )
+
+
+def _timestamp_state(day: pd.Timestamp) -> list[str]:
+    """``[ISO 8601 text, unit]`` of a timestamp (see :meth:`FittedModel.to_state`)."""
+    day = pd.Timestamp(day)
+    return [day.isoformat(), day.unit]
+
+
+def _timestamp_from_state(value: Any) -> pd.Timestamp:
+    """The timestamp :func:`_timestamp_state` described."""
+    if not (isinstance(value, list | tuple) and len(value) == 2):
+        raise ValueError(f"a timestamp must be [ISO 8601 text, unit], got {value!r:.80}")
+    text, unit = value
+    if unit not in ("s", "ms", "us", "ns"):
+        raise ValueError(f"timestamp unit must be s, ms, us or ns, got {unit!r:.20}")
+    return pd.Timestamp(str(text)).as_unit(unit)
 
 
 def block_bootstrap_indices(n: int, block: int, rng: np.random.Generator) -> np.ndarray:

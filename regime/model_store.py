@@ -302,6 +302,11 @@ def _renamed_in_card(payload: bytes, model_file: str) -> bytes:
 def _link_top_level(models_dir: Path, name: str, model_file: str, step: _Steps) -> None:
     """Point ``NAME.joblib`` (or ``.skops``), ``NAME.card.json`` and ``NAME.md`` into current."""
     suffix = Path(model_file).suffix
+    for other in {".joblib", ".skops"} - {suffix}:  # the link of a format no longer current
+        stale = models_dir / f"{name}{other}"
+        if stale.is_symlink():
+            step(f"remove the {other} link")
+            stale.unlink()
     for link, target in (
         (f"{name}{suffix}", model_file),
         (f"{name}.card.json", CARD),

@@ -387,3 +387,36 @@ def test_a_signed_model_whose_signature_fails_is_refused_before_unpickling(
     # Without the key, the same file runs its code: that is why .joblib files need trust.
     run_cli("score", "--model", artifact, *SCORE_ARGS)
     assert marker.exists()
+
+
+@pytest.mark.slow
+def test_a_skops_model_scores_like_joblib_and_an_untrusted_one_is_refused(
+    run_cli, small_config_path: Path, trained_model: Path, tmp_path: Path
+):
+    import skops.io
+
+    models = tmp_path / "models"
+    trained = run_cli(
+        "train", "--config", small_config_path, "--models-dir", models, "--format", "skops"
+    )
+    assert trained.returncode == 0, trained.stderr
+    safe = models / f"{SMALL_NAME}.skops"
+    assert safe.resolve().name == "model.skops"
+    by_skops = run_cli("score", "--model", safe, *SCORE_ARGS)
+    by_joblib = run_cli("score", "--model", trained_model, *SCORE_ARGS)
+    assert by_skops.returncode == 0, by_skops.stderr
+    skops_card, joblib_card = json.loads(by_skops.stdout), json.loads(by_joblib.stdout)
+    assert skops_card["probability"] == joblib_card["probability"]
+    assert skops_card["interval"] == joblib_card["interval"]
+
+    # A file that would call os.system when loaded, with a card that matches it.
+    payload = skops.io.dumps({"format": "x", "run": os.system})
+    safe.resolve().write_bytes(payload)
+    card_file = (models / f"{SMALL_NAME}.card.json").resolve()
+    card = json.loads(card_file.read_text("utf-8"))
+    card["sha256"] = hashlib.sha256(payload).hexdigest()
+    card_file.write_text(json.dumps(card), encoding="utf-8")
+    refused = run_cli("score", "--model", safe, *SCORE_ARGS)
+    assert refused.returncode == 4
+    (line,) = [x for x in refused.stderr.splitlines() if x.startswith("error:")]
+    assert "not on the trusted list" in line and "system" in line
