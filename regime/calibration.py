@@ -33,10 +33,14 @@ class Recalibrator:
     method : {"shrink", "sigmoid", "isotonic"}
         ``shrink``: ``base_rate + w * (p - base_rate)``, the raw probability
         shrunk toward the model's own training base rate by the weight
-        ``w`` in [0, 1] that the record supports (least squares on the
-        out-of-sample rows, each against its own fold's base rate): no skill
-        gives ``w = 0`` and the base rate, a well-calibrated record ``w``
-        near 1. It keeps the ranking and anchors the level at the base rate.
+        ``w`` in [0, 1] that the record supports: the least-squares slope of
+        the outcome on the probability (both measured from each row's own
+        fold base rate) less one standard error, the error estimated with
+        Newey-West weights over ``block`` lags because the outcomes of
+        overlapping horizons are not independent. No skill, or a record too
+        short to tell, gives ``w = 0`` and the base rate; a long
+        well-calibrated record ``w`` near 1. It keeps the ranking and
+        anchors the level at the base rate.
         ``sigmoid``: Platt scaling, a logistic regression on the logit of the
         raw probability (it shrinks toward the base rate when the raw
         probability has little skill, and says the base rate when higher raw
@@ -49,16 +53,22 @@ class Recalibrator:
         self.base_rate = base_rate
 
     def fit(
-        self, probability: np.ndarray, label: np.ndarray, climatology: np.ndarray | None = None
+        self,
+        probability: np.ndarray,
+        label: np.ndarray,
+        climatology: np.ndarray | None = None,
+        block: int = 1,
     ) -> Recalibrator:
-        """Fit on out-of-sample probabilities, their 0/1 labels and each row's base rate."""
+        """Fit on out-of-sample probabilities, their 0/1 labels and each row's base rate.
+
+        ``block`` is the number of consecutive rows whose outcomes overlap
+        (the horizon, for daily rows); ``shrink`` uses it for its standard error.
+        """
         p = np.asarray(probability, dtype="float64")
         y = np.asarray(label, dtype="float64")
         if self.method == "shrink":
             c = np.full(len(p), self.base_rate) if climatology is None else np.asarray(climatology)
-            spread = float(np.sum((p - c) ** 2))
-            weight = float(np.sum((y - c) * (p - c)) / spread) if spread > 0 else 0.0
-            self.weight_ = float(np.clip(weight, 0.0, 1.0))
+            self.weight_ = shrink_weight(p - c, y - c, block)
         elif self.method == "isotonic":
             self.model_ = IsotonicRegression(y_min=_EPS, y_max=1 - _EPS, out_of_bounds="clip")
             self.model_.fit(p, y)
@@ -127,21 +137,41 @@ class Recalibrator:
         return calibrator
 
 
+def shrink_weight(x: np.ndarray, y: np.ndarray, block: int) -> float:
+    """The slope of ``y`` on ``x`` through the origin less one standard error, in [0, 1].
+
+    The standard error is Newey-West (Bartlett weights over ``block - 1``
+    lags), so a record of overlapping horizons counts for what it is worth.
+    """
+    spread = float(np.sum(x * x))
+    if spread <= 0.0:
+        return 0.0
+    slope = float(np.sum(x * y) / spread)
+    score = x * (y - slope * x)
+    variance = float(np.sum(score * score))
+    for lag in range(1, min(block, len(x))):
+        variance += 2.0 * (1.0 - lag / block) * float(np.sum(score[lag:] * score[:-lag]))
+    error = np.sqrt(max(variance, 0.0)) / spread
+    return float(np.clip(slope - error, 0.0, 1.0))
+
+
 def fit_recalibrator(
     method: str,
     oos: pd.DataFrame,
     min_rows: int,
     base_rate: float,
+    block: int = 1,
 ) -> Recalibrator | None:
     """A recalibrator fitted on ``oos`` (columns ``raw``, ``label``, ``climatology``).
 
     None when ``method`` is ``none`` or the record is too thin: fewer than
     ``min_rows`` predictions, or a single outcome class. ``base_rate`` is the
-    training base rate of the model it will calibrate (``shrink`` pulls toward it).
+    training base rate of the model it will calibrate (``shrink`` pulls toward it);
+    ``block`` the rows one outcome overlaps (see :meth:`Recalibrator.fit`).
     """
     if method == "none" or len(oos) < min_rows or oos["label"].nunique() < 2:
         return None
     calibrator = Recalibrator(method, base_rate)  # type: ignore[arg-type]
     return calibrator.fit(
-        oos["raw"].to_numpy(), oos["label"].to_numpy(), oos["climatology"].to_numpy()
+        oos["raw"].to_numpy(), oos["label"].to_numpy(), oos["climatology"].to_numpy(), block
     )

@@ -32,6 +32,7 @@ from regime.evaluation.metrics import (
     reliability_table,
     score_predictions,
 )
+from regime.exceptions import ConfigError, DataError
 from regime.fitted import FittedModel, bootstrap_fits
 from regime.progress import progress
 
@@ -162,7 +163,7 @@ def fit_model(
         slow = reuse or refresh(settings, X, y, label_known_at, fold, oos)
         estimator = clone(settings.make(None, slow.params)).fit(X, y)
     calibrator = fit_recalibrator(
-        settings.calibration, oos, settings.min_calibration_rows, float(y.mean())
+        settings.calibration, oos, settings.min_calibration_rows, float(y.mean()), settings.block
     )
     return FittedModel(
         estimator=estimator,
@@ -268,13 +269,30 @@ def _walk_forward(
         )
         folds.append(model)
     if not blocks:
-        raise ValueError(
-            f"walk-forward needs more than min_train_days + purge = "
-            f"{config.min_train_days + purge} labelled rows, got {n}"
-        )
+        raise DataError(_no_fold_message(n, len(starts), config, purge))
     predictions = in_window(pd.concat(blocks), config)
     return WalkForwardResult(
         predictions, score_predictions(predictions), calibration_table(predictions), folds
+    )
+
+
+def _no_fold_message(rows: int, starts: int, config: EvaluationConfig, purge: int) -> str:
+    """Why the walk-forward could fit no fold, and what to change."""
+    first = config.min_train_days + purge
+    fix = (
+        "lower evaluation.min_train_days or target.horizon_days, or give the sources a "
+        "longer history"
+    )
+    if not starts:
+        return (
+            f"walk-forward: only {rows} trainable rows, but the first test block starts after "
+            f"evaluation.min_train_days + purge = {config.min_train_days} + {purge} = {first} "
+            f"rows; {fix}"
+        )
+    return (
+        f"walk-forward: none of its {starts} training windows (the first {first} of "
+        f"{rows} trainable rows, and on) holds labels of both outcomes known before its test "
+        f"block; {fix}"
     )
 
 
@@ -286,10 +304,11 @@ def in_window(predictions: pd.DataFrame, config: EvaluationConfig) -> pd.DataFra
     if config.end is not None:
         out = out.loc[out.index <= pd.Timestamp(config.end)]
     if out.empty:
-        raise ValueError(
-            f"no out-of-sample prediction between evaluation.start and evaluation.end "
-            f"({config.start} to {config.end}); the walk-forward predicts "
-            f"{predictions.index[0]:%Y-%m-%d} to {predictions.index[-1]:%Y-%m-%d}"
+        raise ConfigError(
+            f"evaluation.start/end: no out-of-sample prediction from "
+            f"{config.start or 'the first'} to {config.end or 'the last'}; the walk-forward "
+            f"predicts {predictions.index[0]:%Y-%m-%d} to {predictions.index[-1]:%Y-%m-%d}: "
+            "move the window into that range or remove it"
         )
     return out
 
