@@ -2,8 +2,8 @@
 
 :class:`FredTestServer` runs a :class:`http.server.ThreadingHTTPServer` on
 127.0.0.1 (port 0: the OS picks one) in a background thread and serves, from
-in-memory series with vintages, the three endpoints fredapi and
-:mod:`regime.data.fred` call:
+in-memory series with vintages, the three endpoints :mod:`regime.data.fred`
+calls:
 
 * ``/fred/series/observations``: output_type 1 (observations by real-time
   period) and 4 (initial release only); ``realtime_start``/``realtime_end``
@@ -20,8 +20,13 @@ in-memory series with vintages, the three endpoints fredapi and
 Errors use FRED's XML error body: HTTP 400 for an unset or unregistered
 ``api_key`` and for an unknown series. Failures can be scripted with
 :meth:`FredTestServer.fail_next` (a 429 with ``Retry-After``, a 5xx, a slow
-answer to trigger client timeouts, an error message echoing the key), and every
-request is logged in :attr:`FredTestServer.requests`.
+answer or a trickled body to trigger client timeouts and deadlines, an error
+message echoing the key; for one endpoint or one series), and every request is
+logged in
+:attr:`FredTestServer.requests`. Paging can be made inconsistent, as a broken
+server or proxy would: ``count_extra`` claims more rows than are served,
+``ignore_offset`` serves the first page whatever the offset, and
+``max_page_rows`` serves fewer rows a page than ``limit``.
 
 Usage::
 
@@ -144,6 +149,10 @@ class Failure:
         FRED error message; ``{api_key}`` is replaced by the request's key.
     endpoint : str or None
         Only requests to this endpoint (e.g. ``series/observations``).
+    series_id : str or None
+        Only requests for this series.
+    trickle : float
+        Seconds between the 16-byte pieces of the body (a slow body; 0: all at once).
     """
 
     status: int | None = None
@@ -151,6 +160,15 @@ class Failure:
     delay: float = 0.0
     message: str | None = None
     endpoint: str | None = None
+    series_id: str | None = None
+    trickle: float = 0.0
+
+    def matches(self, endpoint: str, params: dict[str, str]) -> bool:
+        """Whether this failure answers a request to ``endpoint`` with ``params``."""
+        return self.endpoint in (None, endpoint) and self.series_id in (
+            None,
+            params.get("series_id"),
+        )
 
 
 @dataclass(frozen=True)
@@ -211,6 +229,13 @@ class FredTestServer:
         The server's "today", FRED's default real-time period.
     max_vintage_dates : int
         Most vintage dates one observations request may span (FRED: 2000).
+    count_extra : int
+        Added to the ``count`` of every paged answer (0: FRED's behaviour); a
+        positive value claims rows that are never served.
+    ignore_offset : bool
+        Serve every paged request from offset 0 (a server that ignores it).
+    max_page_rows : int or None
+        Serve at most this many rows a page, whatever the ``limit``.
     """
 
     def __init__(
@@ -219,12 +244,18 @@ class FredTestServer:
         api_keys: Iterable[str] = ("test-key",),
         today: str = "2024-06-28",
         max_vintage_dates: int = MAX_VINTAGE_DATES,
+        count_extra: int = 0,
+        ignore_offset: bool = False,
+        max_page_rows: int | None = None,
     ) -> None:
         items = series.values() if isinstance(series, dict) else series
         self.series: dict[str, FakeSeries] = {s.id: s for s in items}
         self.api_keys = set(api_keys)
         self.today = today
         self.max_vintage_dates = max_vintage_dates
+        self.count_extra = count_extra
+        self.ignore_offset = ignore_offset
+        self.max_page_rows = max_page_rows
         self.requests: list[Request] = []
         self._failures: list[Failure] = []
         self._lock = threading.Lock()
@@ -288,23 +319,37 @@ class FredTestServer:
         with self._lock:
             return [r.url for r in self.requests]
 
-    def _take_failure(self, endpoint: str) -> Failure | None:
+    def _take_failure(self, endpoint: str, params: dict[str, str]) -> Failure | None:
         with self._lock:
             for i, failure in enumerate(self._failures):
-                if failure.endpoint in (None, endpoint):
+                if failure.matches(endpoint, params):
                     return self._failures.pop(i)
         return None
 
+    def _page(self, rows: list[Any], offset: int, limit: int) -> list[Any]:
+        """The rows of one page, as this server's paging settings serve them."""
+        start = 0 if self.ignore_offset else offset
+        size = limit if self.max_page_rows is None else min(limit, self.max_page_rows)
+        return rows[start : start + size]
+
     # -- answering -------------------------------------------------------------
 
-    def answer(self, path: str) -> tuple[int, str, dict[str, str], float]:
-        """Status, XML body, extra headers and delay for a request path."""
+    def answer(self, path: str) -> tuple[int, str, dict[str, str], float, float]:
+        """Status, XML body, extra headers, delay and trickle for a request path."""
         parts = urlsplit(path)
         params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         endpoint = parts.path.removeprefix("/fred/").strip("/")
         with self._lock:
             self.requests.append(Request(endpoint, params, path, time.monotonic()))
-        failure = self._take_failure(endpoint)
+        failure = self._take_failure(endpoint, params)
+        trickle = failure.trickle if failure else 0.0
+        status, body, headers, delay = self._answer(endpoint, params, failure)
+        return status, body, headers, delay, trickle
+
+    def _answer(
+        self, endpoint: str, params: dict[str, str], failure: Failure | None
+    ) -> tuple[int, str, dict[str, str], float]:
+        """Status, XML body, extra headers and delay: the failure's, else the normal answer."""
         delay = failure.delay if failure else 0.0
         if failure is not None and failure.status is not None:
             headers = {"Retry-After": failure.retry_after} if failure.retry_after else {}
@@ -376,7 +421,7 @@ class FredTestServer:
             if r.realtime_start <= rt_end and r.realtime_end >= rt_start
         ]
         rows.sort(key=lambda r: (r.date, r.realtime_start), reverse=sort_order == "desc")
-        page = rows[offset : offset + limit]
+        page = self._page(rows, offset, limit)
         header = _attrs(
             [
                 ("realtime_start", rt_start),
@@ -388,7 +433,7 @@ class FredTestServer:
                 ("file_type", "xml"),
                 ("order_by", "observation_date"),
                 ("sort_order", sort_order),
-                ("count", len(rows)),
+                ("count", len(rows) + self.count_extra),
                 ("offset", offset),
                 ("limit", limit),
             ]
@@ -417,14 +462,14 @@ class FredTestServer:
         dates = [v for v in series.vintage_dates if rt_start <= v <= rt_end]
         if sort_order == "desc":
             dates.reverse()
-        page = dates[offset : offset + limit]
+        page = self._page(dates, offset, limit)
         header = _attrs(
             [
                 ("realtime_start", rt_start),
                 ("realtime_end", rt_end),
                 ("order_by", "vintage_date"),
                 ("sort_order", sort_order),
-                ("count", len(dates)),
+                ("count", len(dates) + self.count_extra),
                 ("offset", offset),
                 ("limit", limit),
             ]
@@ -463,7 +508,7 @@ class _Handler(BaseHTTPRequestHandler):
     fake: FredTestServer
 
     def do_GET(self) -> None:
-        status, body, headers, delay = self.fake.answer(self.path)
+        status, body, headers, delay, trickle = self.fake.answer(self.path)
         if delay and self.fake._stopping.wait(delay):
             return
         data = body.encode("utf-8")
@@ -474,9 +519,20 @@ class _Handler(BaseHTTPRequestHandler):
             for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            self._write(data, trickle)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (timeout)
+
+    def _write(self, data: bytes, trickle: float) -> None:
+        """Send the body at once, or in 16-byte pieces ``trickle`` seconds apart."""
+        if not trickle:
+            self.wfile.write(data)
+            return
+        for start in range(0, len(data), 16):
+            self.wfile.write(data[start : start + 16])
+            self.wfile.flush()
+            if self.fake._stopping.wait(trickle):
+                return
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the default stderr access log."""

@@ -1,16 +1,18 @@
-"""Tests of the FRED source: real HTTP through fredapi against a local FRED-format server."""
+"""Tests of the FRED source: real HTTP against a local FRED-format server."""
 
 from __future__ import annotations
 
 import itertools
+import json
 import logging
+import subprocess
+import time
 import traceback
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from fred_server import FIXTURES, FakeSeries, FredTestServer, load_fixture_series, serve
@@ -24,19 +26,28 @@ from regime.data.fred import (
     API_ROOT_ENV,
     KEY_REJECTED,
     MAX_VINTAGE_DATES,
+    RESUME_FILE,
+    RESUME_SECONDS,
+    Deadline,
     FredClient,
+    FredDeadlineError,
     FredSource,
     FredUnavailableError,
+    _count,
     _parse_observations,
     coalesce_vintages,
     parse_retry_after,
+    run_for,
     scrub,
+    take_resume_file,
     vintage_chunks,
+    write_resume_file,
 )
 from regime.exceptions import (
     CacheError,
     ConfigError,
     DataError,
+    DataFormatError,
     DownloadError,
     MissingSeriesError,
 )
@@ -171,15 +182,25 @@ def test_values_published_before_their_date_are_known_at_their_date(monkeypatch)
     assert frame["known_at"].tolist() == [TS("2024-01-10"), TS("2025-01-01")]
 
 
-def test_fredapi_methods_go_through_the_robust_fetch(server: FredTestServer) -> None:
+def test_series_info_goes_through_the_robust_fetch(server: FredTestServer) -> None:
     fake = FakeTime()
     client = make_client(server, fake)
-    server.fail_next(status=500)
-    series = client.get_series("FEDFUNDS")  # fredapi's own method and parser
-    assert series.loc["2023-06-01"] == 5.08
-    assert np.isnan(series.loc["2023-07-01"])
+    server.fail_next(status=500, endpoint="series")
+    info = client.series_info("UNRATE")
+    assert info["title"] == "Unemployment Rate"
+    assert info["frequency_short"] == "M"
     assert fake.sleeps == [0.25]
-    assert client.series_info("UNRATE")["title"] == "Unemployment Rate"
+    assert [r.endpoint for r in server.requests] == ["series", "series"]
+    with pytest.raises(MissingSeriesError, match="NOSUCH"):
+        client.series_info("NOSUCH")
+
+
+def test_client_relies_on_no_fredapi_internals() -> None:
+    # The client calls FRED's endpoints itself: no fredapi base class, no override of
+    # fredapi's private (name-mangled) fetch; only fredapi's public root URL is used.
+    assert FredClient.__mro__ == (FredClient, object)
+    assert not [name for name in dir(FredClient) if name.startswith("_Fred")]
+    assert FredClient(KEY).root_url == "https://api.stlouisfed.org/fred"
 
 
 def test_parse_real_format_sample() -> None:
@@ -287,6 +308,36 @@ def test_observations_are_paged(server: FredTestServer) -> None:
     assert FredClient(KEY).page_size == 100_000
 
 
+@pytest.mark.parametrize(
+    ("misbehaviour", "expected"),
+    [
+        ({"count_extra": 3}, r"at offset 6 brought no new rows although FRED's count is 9"),
+        ({"ignore_offset": True}, r"at offset 4 brought no new rows although FRED's count is 6"),
+        ({"max_page_rows": 1}, r"4 rows in 4 page\(s\) of at most 2, short of FRED's count of 6"),
+    ],
+    ids=["count_beyond_rows", "offset_ignored", "short_pages"],
+)
+def test_paging_stops_on_an_inconsistent_server(misbehaviour: dict, expected: str) -> None:
+    with FredTestServer(load_fixture_series(), api_keys={KEY}, **misbehaviour) as bad:
+        client = make_client(bad, page_size=2)
+        with pytest.raises(DataFormatError, match=expected) as info:
+            client.observations("UNRATE", realtime_start="1776-07-04", realtime_end="9999-12-31")
+        pages = bad.requests_to("series/observations")
+    assert str(info.value).startswith("FRED series/observations of UNRATE: ")
+    count = 6 + misbehaviour.get("count_extra", 0)
+    assert len(pages) <= count // 2 + 1  # never more than count/limit + 1 pages
+
+
+def test_vintage_dates_paging_stops_short_of_a_false_count() -> None:
+    with FredTestServer(load_fixture_series(), api_keys={KEY}, count_extra=2) as bad:
+        with pytest.raises(DataFormatError, match=r"series/vintagedates of UNRATE.*count is 7"):
+            make_client(bad).vintage_dates("UNRATE", page_size=3)
+        assert [r.params["offset"] for r in bad.requests] == ["0", "3", "5"]  # the last empty
+    root = ET.fromstring('<vintage_dates count="many"/>')
+    with pytest.raises(DataFormatError, match="count 'many' is not a number"):
+        _count(root, "FRED series/vintagedates of X")
+
+
 # -- throttling, retries, timeouts -------------------------------------------
 
 
@@ -329,10 +380,19 @@ def test_retry_after_is_capped_and_parsed() -> None:
 
 
 def test_huge_retry_after_is_capped(server: FredTestServer, fake_time: FakeTime) -> None:
-    client = make_client(server, fake_time, max_retry_after_seconds=30.0)
+    client = make_client(server, fake_time, max_wait_seconds=30.0)
     server.fail_next(status=429, retry_after="86400")
     client.vintage_dates("UNRATE")
     assert fake_time.sleeps == [30.0]
+    assert FredSource(series=["GDP"]).max_wait_seconds == 60.0
+    assert FredClient(KEY).max_wait_seconds == 60.0
+
+
+def test_backoff_is_capped_by_max_wait(server: FredTestServer, fake_time: FakeTime) -> None:
+    client = make_client(server, fake_time, backoff_seconds=4.0, max_wait_seconds=10.0)
+    server.fail_next(times=3, status=503)
+    client.vintage_dates("UNRATE")
+    assert fake_time.sleeps == [4.0, 8.0, 10.0]
 
 
 def test_500_then_success(server: FredTestServer, fake_time: FakeTime) -> None:
@@ -349,6 +409,128 @@ def test_5xx_gives_up_after_max_retries(server: FredTestServer, fake_time: FakeT
         client.latest("UNRATE")
     assert len(server.requests) == 4
     assert fake_time.sleeps == [0.25, 0.5, 1.0]
+
+
+# -- the deadline ----------------------------------------------------------------
+
+
+def test_deadline_defaults() -> None:
+    assert FredSource(series=["GDP"]).deadline_seconds == 180.0
+    assert FredClient(KEY).deadline.seconds == 180.0
+    for bad in ({"deadline_seconds": 0}, {"max_wait_seconds": -1}, {"deadline_seconds": "x"}):
+        with pytest.raises(ValidationError):
+            FredSource.model_validate({"series": ["GDP"], **bad})
+    with pytest.raises(ValueError, match="positive"):
+        Deadline(0)
+
+
+def test_retry_after_never_waits_past_the_deadline(
+    server: FredTestServer, fake_time: FakeTime
+) -> None:
+    # The cap (5 s) is shorter than the deadline (12 s): two capped waits, then the
+    # third would end past the deadline, so it is not made.
+    deadline = Deadline(12.0, clock=fake_time.clock)
+    client = make_client(server, fake_time, max_wait_seconds=5.0, deadline=deadline)
+    server.fail_next(times=10, status=429, retry_after="100000")
+    with pytest.raises(FredDeadlineError) as info:
+        client.vintage_dates("UNRATE")
+    assert fake_time.sleeps == [5.0, 5.0]
+    assert not isinstance(info.value, FredUnavailableError)  # no fallback to the cache
+    message = str(info.value)
+    assert "deadline_seconds" in message and "UNRATE" in message
+    assert "after 10.0 s" in message and "Retry-After 100000" in message
+    assert info.value.series_id == "UNRATE" and info.value.spent == 10.0
+    assert len(server.requests) == 3
+
+
+def test_deadline_passed_between_requests(server: FredTestServer, fake_time: FakeTime) -> None:
+    client = make_client(server, fake_time, deadline=Deadline(3.0, clock=fake_time.clock))
+    client.vintage_dates("UNRATE")  # starts the clock
+    fake_time.now += 3.0
+    server.requests.clear()
+    with pytest.raises(FredDeadlineError, match=r"while fetching DGS10 \(series\) after 3\.0 s"):
+        client.series_info("DGS10")
+    assert server.requests == []  # nothing is sent past the deadline
+
+
+def test_request_timeout_is_cut_to_the_deadline(server: FredTestServer) -> None:
+    client = make_client(
+        server, timeout=30.0, max_retries=3, deadline=Deadline(0.5), sleep=time.sleep
+    )
+    server.fail_next(delay=10.0)
+    began = time.monotonic()
+    with pytest.raises(FredDeadlineError, match="timed out"):
+        client.vintage_dates("UNRATE")
+    assert time.monotonic() - began < 1.5
+    assert len(server.requests) == 1
+    # Also on the last attempt: a timeout cut by the deadline is no outage (no fallback).
+    last = make_client(server, timeout=30.0, max_retries=0, deadline=Deadline(0.3))
+    server.fail_next(delay=10.0)
+    with pytest.raises(FredDeadlineError, match=r"last attempt: TimeoutError"):
+        last.vintage_dates("UNRATE")
+
+
+def test_slow_body_is_cut_at_the_deadline(server: FredTestServer) -> None:
+    client = make_client(
+        server, timeout=30.0, max_retries=3, deadline=Deadline(0.5), sleep=time.sleep
+    )
+    server.fail_next(trickle=0.02, endpoint="series/observations")  # about 2 s of body
+    began = time.monotonic()
+    with pytest.raises(FredDeadlineError, match="deadline passed while reading"):
+        client.observations("UNRATE", realtime_start="1776-07-04", realtime_end="9999-12-31")
+    assert time.monotonic() - began < 1.0
+
+
+def test_one_deadline_for_every_fred_source_of_a_command(
+    server: FredTestServer, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv(API_KEY_ENV, KEY)
+    first = make_source(server, series=["UNRATE"])
+    second = make_source(server, series=["DGS10"], vintages=False, lag_days=1)
+    context = LoadContext(cache_dir=tmp_path)
+    first.load(context)
+    run = run_for(context)  # the run second.load(context) will join
+    assert run.started is not None
+    assert list(run.obtained) == [("fred-vintages", "UNRATE")]
+    second.load(context)
+    assert list(run.obtained) == [("fred-vintages", "UNRATE"), ("fred-latest", "DGS10")]
+    assert run_for(LoadContext(cache_dir=tmp_path), first) is not run  # another command
+    assert run_for(context, first) is not run  # loaded again: a new command, a fresh budget
+
+
+def test_resume_file_is_consumed_once_and_expires(tmp_path: Path) -> None:
+    stamp = pd.Timestamp("2024-06-01 12:00", tz="UTC")
+    write_resume_file(tmp_path, {("fred-vintages", "UNRATE"): stamp})
+    path = tmp_path / RESUME_FILE
+    assert json.loads(path.read_text())["series"][0]["series"] == "UNRATE"
+    assert take_resume_file(tmp_path) == {("fred-vintages", "UNRATE"): stamp}
+    assert not path.exists() and take_resume_file(tmp_path) == {}
+    write_resume_file(tmp_path, {("fred-vintages", "UNRATE"): stamp})
+    later = pd.Timestamp.now(tz="UTC") + pd.Timedelta(seconds=RESUME_SECONDS + 60)
+    assert take_resume_file(tmp_path, now=later) == {}
+    path.write_text("{not json", encoding="utf-8")
+    assert take_resume_file(tmp_path) == {} and not path.exists()
+
+
+def test_stopped_load_resumes_in_process(
+    server: FredTestServer, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv(API_KEY_ENV, KEY)
+    fake = FakeTime()
+    source = make_source(server)
+    context = LoadContext(cache_dir=tmp_path)
+    server.fail_next(status=429, retry_after="100000", series_id="FEDFUNDS")
+    client = make_client(server, fake, deadline=Deadline(5.0, clock=fake.clock))
+    with pytest.raises(FredDeadlineError) as info:
+        source.load(context, client=client)
+    message = str(info.value)
+    assert "while fetching FEDFUNDS" in message
+    assert "fetched and cached this run: UNRATE; not fetched: FEDFUNDS, DGS10" in message
+    server.requests.clear()
+    resumed = source.load(LoadContext(cache_dir=tmp_path))
+    assert sorted(resumed["series"].unique()) == ["DGS10", "FEDFUNDS", "UNRATE"]
+    assert "UNRATE" not in {r.params.get("series_id") for r in server.requests}
+    assert not (tmp_path / RESUME_FILE).exists()
 
 
 def test_timeout_is_retried_then_download_error(server: FredTestServer) -> None:
@@ -698,3 +880,88 @@ def test_cli_latest_values_without_lag_exit_2(tmp_path: Path, run_cli) -> None:
     assert len(errors) == 1, proc.stderr
     assert "fred.yaml:5: data.sources[1]" in errors[0]
     assert "fred series UMCSENT has no lag_days" in errors[0] and "set lag_days" in errors[0]
+
+
+def _pull(
+    run_cli, tmp_path: Path, server: FredTestServer, fields: str, name: str = "fred.yaml"
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    """`regime data pull` of UNRATE, FEDFUNDS, DGS10 from ``server``; the process and the
+    seconds from its first FRED request to its end."""
+    config = tmp_path / name
+    config.write_text(
+        "name: fredpull\n"
+        "data:\n"
+        "  sources:\n"
+        "    - {kind: fred, series: [UNRATE, FEDFUNDS, DGS10], requests_per_second: 1000, "
+        f"{fields}}}\n" + SHORT_TARGET_AND_FEATURES + SHORT_MODEL,
+        encoding="utf-8",
+    )
+    env = {API_KEY_ENV: KEY, API_ROOT_ENV: server.root_url}
+    already = len(server.requests)
+    proc = run_cli(
+        "data",
+        "pull",
+        "--config",
+        config,
+        "--cache-dir",
+        tmp_path / "cache",
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
+    ended = time.monotonic()
+    first = server.requests[already].time if len(server.requests) > already else ended
+    return proc, ended - first
+
+
+def _one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert KEY not in proc.stderr + proc.stdout
+    return lines[0]
+
+
+def test_cli_huge_retry_after_stops_at_the_deadline(
+    server: FredTestServer, tmp_path: Path, run_cli
+) -> None:
+    server.fail_next(times=50, status=429, retry_after="100000")
+    proc, seconds = _pull(run_cli, tmp_path, server, "deadline_seconds: 2")
+    assert proc.returncode == 3, proc.stderr
+    assert seconds < 2 + 1
+    line = _one_error_line(proc)
+    assert "ran out while fetching UNRATE" in line and "Retry-After 100000" in line
+    assert "fetched and cached this run: none" in line
+    assert "raise deadline_seconds in the fred source, rerun, or use --offline" in line
+
+
+def test_cli_deadline_mid_run_names_the_fetched_series_and_rerun_reuses_it(
+    server: FredTestServer, tmp_path: Path, run_cli
+) -> None:
+    server.fail_next(delay=30.0, series_id="FEDFUNDS")  # FRED hangs on the second series
+    proc, seconds = _pull(run_cli, tmp_path, server, "deadline_seconds: 1.5")
+    assert proc.returncode == 3, proc.stderr
+    assert seconds < 1.5 + 1
+    line = _one_error_line(proc)
+    assert "FRED time budget of 1.5 s (deadline_seconds) ran out while fetching FEDFUNDS" in line
+    assert "fetched and cached this run: UNRATE; not fetched: FEDFUNDS, DGS10" in line
+    assert "rerun within 60 minutes (the cached series are reused)" in line
+    assert (tmp_path / "cache" / RESUME_FILE).is_file()
+
+    server.requests.clear()
+    proc, _ = _pull(run_cli, tmp_path, server, "deadline_seconds: 60", name="fred60.yaml")
+    assert proc.returncode == 0, proc.stderr
+    assert "fred (vintages): 3 series" in proc.stdout
+    fetched = {r.params.get("series_id") for r in server.requests}
+    assert fetched == {"FEDFUNDS", "DGS10"}  # UNRATE came from the cache
+    assert not (tmp_path / "cache" / RESUME_FILE).exists()  # the next run fetches everything
+
+
+def test_cli_count_beyond_the_rows_served_exits_3(tmp_path: Path, run_cli) -> None:
+    with FredTestServer(load_fixture_series(), api_keys={KEY}, count_extra=4) as bad:
+        proc, _ = _pull(run_cli, tmp_path, bad, "deadline_seconds: 60")
+        pages = bad.requests_to("series/vintagedates")
+    assert proc.returncode == 3, proc.stderr
+    line = _one_error_line(proc)
+    assert "FRED series/vintagedates of UNRATE: 5 rows in 1 page(s) of at most 10000" in line
+    assert "short of FRED's count of 9" in line
+    assert len(pages) == 1  # count // limit + 1 pages at most

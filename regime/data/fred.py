@@ -1,4 +1,4 @@
-"""The ``kind: fred`` source: FRED latest values or ALFRED vintages via ``fredapi``.
+"""The ``kind: fred`` source: FRED latest values or ALFRED vintages over FRED's HTTP API.
 
 Two modes, chosen by :attr:`FredSource.vintages`:
 
@@ -23,37 +23,65 @@ FRED refuses an observations request whose real-time period spans more than
 dates, splits the real-time axis into consecutive chunks of at most 2,000 of
 them, and stitches the answers back together: FRED clips each row's real-time
 period to the requested one, so rows cut at a chunk boundary are merged again
-(:func:`coalesce_vintages`). Observations are paged (``limit``/``offset``) at
-FRED's maximum of 100,000 rows per request. (``fredapi.Fred.max_results_per_request``
-only governs fredapi's own search helpers and is left alone.)
+(:func:`coalesce_vintages`). Observations and vintage dates are paged
+(``limit``/``offset``, at FRED's maximum of 100,000 and 10,000 rows per
+request); paging stops with :class:`~regime.exceptions.DataFormatError` when a
+page brings no new rows before FRED's ``count`` is reached, and never asks for
+more than ``count // limit + 1`` pages.
 
-Every request goes through :meth:`FredClient._fetch_xml`, which replaces
-fredapi's private fetch: a timeout on each request, a throttle (default two
-requests a second, FRED's limit being 120 a minute), bounded retries with
-exponential backoff on HTTP 429 (honouring ``Retry-After``), 5xx, timeouts and
-connection errors, and FRED's XML error bodies turned into this package's
-exceptions. The API key never appears in a message, log line, cache file or
-repr: everything that could carry it goes through :func:`scrub`.
+:class:`FredClient` calls FRED's three endpoints (``fred/series``,
+``fred/series/vintagedates``, ``fred/series/observations``) itself, with
+urllib, and parses FRED's XML; from ``fredapi`` it takes only the public
+``Fred.root_url`` (the default API root), so no fredapi release (and none of
+its private methods) can change how it fetches.
+Every request goes through :meth:`FredClient._fetch_xml`: a timeout on each
+request, a throttle (default two requests a second, FRED's limit being 120 a
+minute), bounded retries with exponential backoff on HTTP 429 (honouring
+``Retry-After``), 5xx, timeouts and connection errors, and FRED's XML error
+bodies turned into this package's exceptions. The API key never appears in a
+message, log line, cache file or repr: everything that could carry it goes
+through :func:`scrub`.
+
+**The deadline.** A command (one load of a config's sources) has a time budget
+for FRED, ``deadline_seconds`` (default 180). Its clock starts at the first
+FRED request of the command and is shared by every series of every fred source
+of that command: the sources of one command find the same :class:`FredRun`
+through :func:`run_for` (keyed by the command's
+:class:`~regime.data._base.LoadContext` object), and each gets a
+:class:`Deadline` of its own ``deadline_seconds`` on that shared clock, which
+its client checks before each attempt, uses to shorten the request timeout, and
+checks before each wait. No single wait (``Retry-After`` or backoff) is longer
+than ``max_wait_seconds`` (default 60), and a wait that would pass the deadline
+is not made. When the budget runs out the load stops with
+:class:`FredDeadlineError` (exit 3), naming the series being fetched, the time
+spent, the series already fetched and cached, and what to do. Series fetched
+by a run the deadline stopped are listed in ``<cache dir>/fred-resume.json``;
+the next online run within :data:`RESUME_SECONDS` reuses their cached copies
+instead of fetching them again (and removes the file), so a rerun resumes
+where the stopped one ended. Any other run fetches every series.
 
 The key comes from the ``FRED_API_KEY`` environment variable or, when that is
 unset or empty, from the first line of ``api_key_file``; it is never a config
 field. ``api_root`` (config) or ``REGIME_FRED_API_ROOT`` (environment; the
-config wins) overrides fredapi's ``https://api.stlouisfed.org/fred``.
+config wins) overrides :data:`DEFAULT_API_ROOT`.
 """
 
 from __future__ import annotations
 
 import email.utils
 import http.client
+import json
 import logging
 import math
 import os
 import re
 import threading
 import time
+import weakref
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 from urllib.error import HTTPError, URLError
 from urllib.parse import parse_qs, quote, quote_plus, urlencode, urlsplit, urlunsplit
@@ -64,6 +92,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
+from regime._io import atomic_write_text
 from regime.data._base import LoadContext, SourceBase
 from regime.data.cache import ObservationCache
 from regime.data.observations import (
@@ -87,7 +116,25 @@ API_KEY_ENV = "FRED_API_KEY"
 """Environment variable holding the FRED API key."""
 
 API_ROOT_ENV = "REGIME_FRED_API_ROOT"
-"""Environment variable overriding fredapi's API root (the config field wins)."""
+"""Environment variable overriding :data:`DEFAULT_API_ROOT` (the config field wins)."""
+
+DEFAULT_API_ROOT: str = fredapi.Fred.root_url
+"""FRED's API root, as fredapi publishes it (``https://api.stlouisfed.org/fred``)."""
+
+MISSING_VALUE = "."
+"""FRED's marker of a missing observation value."""
+
+DEFAULT_DEADLINE_SECONDS = 180.0
+"""Default time budget of one command's FRED requests (``deadline_seconds``)."""
+
+DEFAULT_MAX_WAIT_SECONDS = 60.0
+"""Default cap of any single wait before a retry (``max_wait_seconds``)."""
+
+RESUME_FILE = "fred-resume.json"
+"""File, in the cache directory, listing the series a run stopped by its deadline fetched."""
+
+RESUME_SECONDS = 3600.0
+"""How long after a run stopped by its deadline the next run reuses what it fetched."""
 
 MAX_VINTAGE_DATES = 2000
 """Most vintage dates FRED accepts in the real-time period of one request."""
@@ -107,6 +154,7 @@ _DATE_FORMAT = "%Y-%m-%d"
 _SERIES_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _KEY_PARAM = re.compile(r"(api_key=)[^&\s'\"<>]*", re.IGNORECASE)
 _RETRYABLE_STATUS = frozenset({429, *range(500, 600)})
+_READ_CHUNK = 1 << 16
 _INFO_FIELDS = (
     "title",
     "frequency_short",
@@ -159,6 +207,28 @@ class FredUnavailableError(DownloadError):
     """FRED could not be reached: connection errors, timeouts, or HTTP 429/5xx
     still failing after every retry. :class:`FredSource` falls back to the
     cache on this error (and only on this one)."""
+
+
+class FredDeadlineError(DownloadError):
+    """The command's FRED time budget (``deadline_seconds``) ran out.
+
+    Not a :class:`FredUnavailableError`: the load stops (exit 3) instead of
+    falling back to the cache.
+
+    Parameters
+    ----------
+    message : str
+        The one-line message.
+    series_id : str or None
+        The series being fetched when the budget ran out.
+    spent : float
+        Seconds spent since the run's first FRED request.
+    """
+
+    def __init__(self, message: str, series_id: str | None = None, spent: float = 0.0) -> None:
+        super().__init__(message)
+        self.series_id = series_id
+        self.spent = spent
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -222,6 +292,246 @@ class RateLimiter:
                 now = max(self._clock(), self._next)
             self._next = now + self.interval
             return delay
+
+
+class FredRun:
+    """The FRED requests of one command: a clock started by the first request,
+    and the series obtained so far.
+
+    Every fred source loaded in one command shares one run (see
+    :func:`run_for`); each measures its own ``deadline_seconds`` on the run's
+    clock through a :class:`Deadline`.
+
+    Parameters
+    ----------
+    clock : callable, optional
+        Monotonic clock in seconds (default :func:`time.monotonic`).
+
+    Attributes
+    ----------
+    started : float or None
+        Clock reading at the run's first request (None before it).
+    obtained : dict of (str, str) to pandas.Timestamp or None
+        ``(source_key, series_id)`` of every series fetched (or reused from
+        the cache of a stopped run) in this run, in order, with the fetch time
+        of its cached copy (None when there is no cache).
+    resumable : dict of (str, str) to pandas.Timestamp, or None
+        The series a stopped run left for this one to reuse, with the fetch
+        time of their cached copies; None until :meth:`take_resume` is called.
+    sources : set of int
+        Identities of the sources loaded in this run (see :func:`run_for`).
+    """
+
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        self.clock = clock or time.monotonic
+        self.started: float | None = None
+        self.obtained: dict[tuple[str, str], pd.Timestamp | None] = {}
+        self.resumable: dict[tuple[str, str], pd.Timestamp] | None = None
+        self.sources: set[int] = set()
+
+    def start(self) -> None:
+        """Start the clock (only the first call counts)."""
+        if self.started is None:
+            self.started = self.clock()
+
+    def elapsed(self) -> float:
+        """Seconds since the first request (0 before it)."""
+        if self.started is None:
+            return 0.0
+        return max(0.0, self.clock() - self.started)
+
+    def deadline(self, seconds: float) -> Deadline:
+        """A :class:`Deadline` of ``seconds`` on this run's clock."""
+        return Deadline(seconds, run=self)
+
+    def take_resume(self, cache_root: Path) -> None:
+        """Read and remove the resume file of ``cache_root`` (once per run).
+
+        See :func:`take_resume_file`.
+        """
+        if self.resumable is None:
+            self.resumable = take_resume_file(cache_root)
+
+    def write_resume(self, cache_root: Path) -> None:
+        """List this run's obtained, cached series in the resume file of ``cache_root``."""
+        write_resume_file(cache_root, {k: v for k, v in self.obtained.items() if v is not None})
+
+
+class Deadline:
+    """A FRED time budget: ``seconds`` counted from the first request of its run.
+
+    Parameters
+    ----------
+    seconds : float
+        The budget (``deadline_seconds``).
+    run : FredRun, optional
+        The run whose clock counts; default a new run of its own.
+    clock : callable, optional
+        Clock of that new run (ignored when ``run`` is given).
+    """
+
+    def __init__(
+        self,
+        seconds: float = DEFAULT_DEADLINE_SECONDS,
+        *,
+        run: FredRun | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        if not seconds > 0:
+            raise ValueError(f"deadline seconds must be positive, got {seconds!r}")
+        self.seconds = float(seconds)
+        self.run = run if run is not None else FredRun(clock)
+
+    def __repr__(self) -> str:
+        return f"Deadline(seconds={self.seconds:g}, spent={self.run.elapsed():.3f})"
+
+    def start(self) -> None:
+        """Start the run's clock, if it has not started yet."""
+        self.run.start()
+
+    def remaining(self) -> float:
+        """Seconds left (negative once passed)."""
+        return self.seconds - self.run.elapsed()
+
+    def error(self, series_id: str | None, endpoint: str, detail: str = "") -> FredDeadlineError:
+        """The error saying the budget ran out while fetching ``series_id``.
+
+        Parameters
+        ----------
+        series_id : str or None
+            The series being fetched.
+        endpoint : str
+            The FRED endpoint being called, e.g. ``series/observations``.
+        detail : str
+            Appended to the message (e.g. why the next wait cannot be made).
+        """
+        spent = self.run.elapsed()
+        name = series_id or "FRED"
+        return FredDeadlineError(
+            f"FRED time budget of {self.seconds:g} s (deadline_seconds) ran out while fetching "
+            f"{name} ({endpoint}) after {spent:.1f} s{detail}",
+            series_id=series_id,
+            spent=spent,
+        )
+
+
+_RUNS: dict[int, FredRun] = {}
+_RUNS_LOCK = threading.Lock()
+
+
+def run_for(context: LoadContext, source: object | None = None) -> FredRun:
+    """The :class:`FredRun` of the command that ``context`` belongs to.
+
+    A command loads all its sources with one :class:`LoadContext` object, so
+    runs are kept per context object (by identity, forgotten when it is
+    garbage-collected). A source loaded a second time with the same context
+    starts a new run: that is a new command (e.g. a notebook reusing a
+    context), which gets a fresh budget.
+
+    Parameters
+    ----------
+    context : LoadContext
+        The command's load context.
+    source : object, optional
+        The source about to be loaded; None only looks the run up.
+
+    Returns
+    -------
+    FredRun
+    """
+    key = id(context)
+    with _RUNS_LOCK:
+        run = _RUNS.get(key)
+        if run is None:
+            weakref.finalize(context, _forget_run, key)
+        if run is None or id(source) in run.sources:
+            run = _RUNS[key] = FredRun()
+        if source is not None:
+            run.sources.add(id(source))
+        return run
+
+
+def _forget_run(key: int) -> None:
+    """Drop the run of a garbage-collected context."""
+    with _RUNS_LOCK:
+        _RUNS.pop(key, None)
+
+
+def _resume_path(cache_root: Path) -> Path:
+    return Path(cache_root) / RESUME_FILE
+
+
+def take_resume_file(
+    cache_root: Path, now: pd.Timestamp | None = None
+) -> dict[tuple[str, str], pd.Timestamp]:
+    """Read and remove ``<cache_root>/fred-resume.json``; its entries if recent.
+
+    The file lists the series a run stopped by its deadline had fetched and
+    cached, with their fetch times. It is consumed by the next online run: its
+    entries are returned when it was written less than :data:`RESUME_SECONDS`
+    before ``now``, and nothing otherwise. An unreadable file is ignored (the
+    series are fetched again).
+
+    Parameters
+    ----------
+    cache_root : pathlib.Path
+        The cache directory.
+    now : pandas.Timestamp, optional
+        The current UTC time (default now).
+
+    Returns
+    -------
+    dict of (str, str) to pandas.Timestamp
+        ``(source_key, series_id)`` to the fetch time of its cached copy.
+    """
+    path = _resume_path(cache_root)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        logger.warning("cannot read the FRED resume file %s (%s)", path, exc.strerror or exc)
+        return {}
+    try:
+        path.unlink()
+    except OSError as exc:
+        logger.warning("cannot remove the FRED resume file %s (%s)", path, exc.strerror or exc)
+    now = now if now is not None else pd.Timestamp.now(tz="UTC")
+    try:
+        raw = json.loads(text)
+        age = (now - pd.Timestamp(raw["written_at"])).total_seconds()
+        entries = {
+            (str(e["source_key"]), str(e["series"])): pd.Timestamp(e["fetched_at"])
+            for e in raw["series"]
+        }
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        logger.warning("ignoring the FRED resume file %s (%s)", path, exc)
+        return {}
+    return entries if 0 <= age <= RESUME_SECONDS else {}
+
+
+def write_resume_file(cache_root: Path, entries: dict[tuple[str, str], pd.Timestamp]) -> None:
+    """Write ``<cache_root>/fred-resume.json`` (atomically) listing ``entries``.
+
+    Parameters
+    ----------
+    cache_root : pathlib.Path
+        The cache directory.
+    entries : dict of (str, str) to pandas.Timestamp
+        ``(source_key, series_id)`` to the fetch time of its cached copy.
+    """
+    payload = {
+        "written_at": pd.Timestamp.now(tz="UTC").isoformat(),
+        "series": [
+            {"source_key": key, "series": series, "fetched_at": stamp.isoformat()}
+            for (key, series), stamp in entries.items()
+        ],
+    }
+    path = _resume_path(cache_root)
+    try:
+        atomic_write_text(path, json.dumps(payload, indent=1) + "\n")
+    except OSError as exc:
+        logger.warning("cannot write the FRED resume file %s (%s)", path, exc.strerror or exc)
 
 
 def vintage_chunks(
@@ -326,7 +636,7 @@ def _parse_observations(rows: Sequence[ET.Element], what: str) -> pd.DataFrame:
         raw = row.get("value")
         if raw is None:
             raise DataFormatError(f"FRED response for {what} has an observation without a value")
-        if raw.strip() == fredapi.Fred.nan_char:
+        if raw.strip() == MISSING_VALUE:
             values.append(math.nan)
             continue
         try:
@@ -364,46 +674,47 @@ def _public_root(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-class FredClient(fredapi.Fred):
-    """``fredapi.Fred`` with timeouts, retries, throttling and safe errors.
+class FredClient:
+    """A client of FRED's HTTP API with timeouts, retries, throttling, a deadline
+    and safe errors.
 
-    fredapi's own methods (e.g. :meth:`fredapi.Fred.get_series_info`) keep
-    working: they all fetch through the private ``__fetch_data``, which this
-    class overrides with :meth:`_fetch_xml`. The methods added here
-    (:meth:`latest`, :meth:`all_releases`, :meth:`vintage_dates`) use the same
-    path but page through results and keep ``realtime_end``, which fredapi
-    drops.
-
-    ``fredapi.Fred.__init__`` is deliberately not called: it would look for the
-    key itself, and when ``HTTP(S)_PROXY`` is set it installs a process-wide
-    urllib opener. This class uses its own opener, which honours the usual
-    proxy environment variables (including ``no_proxy``).
+    It calls the three endpoints this package needs itself (:meth:`series_info`,
+    :meth:`vintage_dates`, :meth:`observations`, and on top of them
+    :meth:`latest` and :meth:`all_releases`), pages through results, keeps
+    ``realtime_end``, and parses FRED's XML; it does not use fredapi's request code. It
+    uses its own urllib opener, which honours the usual proxy environment
+    variables (including ``no_proxy``) without installing a process-wide one.
 
     Parameters
     ----------
     api_key : str
         FRED API key.
     api_root : str, optional
-        Replaces fredapi's ``root_url`` (``https://api.stlouisfed.org/fred``).
+        Replaces :data:`DEFAULT_API_ROOT`.
     timeout : float
-        Seconds before a request (connect or read) times out.
+        Seconds before a request (connect or read) times out; shortened to
+        what is left of the deadline.
     max_retries : int
         Retries after the first attempt on 429, 5xx, timeouts and connection
         errors.
     backoff_seconds : float
         First retry delay; doubled on each further retry.
-    max_backoff_seconds : float
-        Cap of one backoff delay.
-    max_retry_after_seconds : float
-        Cap of a server-requested ``Retry-After`` delay.
+    max_wait_seconds : float
+        Cap of any single wait before a retry, a server-requested
+        ``Retry-After`` included.
     requests_per_second : float
         Throttle: most requests per second.
     max_vintage_dates : int
         Most vintage dates per observations request (FRED: 2,000).
     page_size : int
         ``limit`` of one observations request (FRED: at most 100,000).
+    deadline : Deadline, optional
+        The time budget; default :data:`DEFAULT_DEADLINE_SECONDS` counted from
+        this client's first request. :class:`FredSource` passes one sharing
+        the command's :class:`FredRun`.
     clock, sleep : callable, optional
-        Injected monotonic clock and sleep (tests).
+        Injected monotonic clock and sleep (tests); ``clock`` also drives the
+        default deadline.
     opener : urllib.request.OpenerDirector, optional
         Injected urllib opener.
     """
@@ -416,11 +727,11 @@ class FredClient(fredapi.Fred):
         timeout: float = 30.0,
         max_retries: int = 4,
         backoff_seconds: float = 1.0,
-        max_backoff_seconds: float = 60.0,
-        max_retry_after_seconds: float = 300.0,
+        max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
         requests_per_second: float = 2.0,
         max_vintage_dates: int = MAX_VINTAGE_DATES,
         page_size: int = MAX_OBSERVATIONS_PER_REQUEST,
+        deadline: Deadline | None = None,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
         opener: OpenerDirector | None = None,
@@ -434,22 +745,21 @@ class FredClient(fredapi.Fred):
             raise ValueError(f"timeout must be positive, got {timeout!r}")
         if max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {max_retries!r}")
+        if not max_wait_seconds > 0:
+            raise ValueError(f"max_wait_seconds must be positive, got {max_wait_seconds!r}")
         if not 1 <= page_size <= MAX_OBSERVATIONS_PER_REQUEST:
             raise ValueError(f"page_size must be in 1..{MAX_OBSERVATIONS_PER_REQUEST}")
         if not 1 <= max_vintage_dates <= MAX_VINTAGE_DATES:
             raise ValueError(f"max_vintage_dates must be in 1..{MAX_VINTAGE_DATES}")
-        # The attributes fredapi's methods rely on (see the class docstring).
         self.api_key = key
-        self.proxies = None
-        if api_root:
-            self.root_url = api_root.rstrip("/")
+        self.root_url = (api_root or DEFAULT_API_ROOT).rstrip("/")
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
         self.backoff_seconds = float(backoff_seconds)
-        self.max_backoff_seconds = float(max_backoff_seconds)
-        self.max_retry_after_seconds = float(max_retry_after_seconds)
+        self.max_wait_seconds = float(max_wait_seconds)
         self.max_vintage_dates = int(max_vintage_dates)
         self.page_size = int(page_size)
+        self.deadline = deadline if deadline is not None else Deadline(clock=clock)
         self._sleep = sleep or time.sleep
         self._throttle = RateLimiter(requests_per_second, clock=clock, sleep=self._sleep)
         self._opener = opener or build_opener()
@@ -467,10 +777,6 @@ class FredClient(fredapi.Fred):
 
     # -- the HTTP path -----------------------------------------------------
 
-    def _Fred__fetch_data(self, url: str) -> ET.Element:
-        """Override of fredapi's private fetch: every fredapi call lands here."""
-        return self._fetch_xml(url)
-
     def _describe(self, url: str) -> tuple[str, str | None]:
         """Endpoint and series id of a request URL, for messages."""
         parts = urlsplit(url)
@@ -482,9 +788,9 @@ class FredClient(fredapi.Fred):
 
     def _backoff(self, attempt: int) -> float:
         """Delay before retry number ``attempt + 1``."""
-        return min(self.backoff_seconds * (2.0**attempt), self.max_backoff_seconds)
+        return self.backoff_seconds * (2.0**attempt)
 
-    def _http_get(self, url: str) -> bytes:
+    def _http_get(self, url: str, timeout: float) -> bytes:
         """One GET of ``url`` with the key appended; urllib's exceptions propagate.
 
         The keyed URL exists only in this frame, so the exceptions raised by
@@ -493,11 +799,116 @@ class FredClient(fredapi.Fred):
         """
         separator = "&" if "?" in url else "?"
         keyed = f"{url}{separator}api_key={quote_plus(self.api_key)}"
-        with self._opener.open(keyed, timeout=self.timeout) as response:
-            return response.read()
+        with self._opener.open(keyed, timeout=timeout) as response:
+            return self._read(response)
+
+    def _read(self, response: Any) -> bytes:
+        """A response's body, read in chunks so a slow body cannot outlast the deadline.
+
+        Raises
+        ------
+        TimeoutError
+            If the deadline passes while reading (retried like any timeout,
+            which then stops on the deadline).
+        """
+        read = getattr(response, "read1", response.read)  # read1: what has arrived, no more
+        chunks = []
+        while chunk := read(_READ_CHUNK):
+            chunks.append(chunk)
+            if self.deadline.remaining() <= 0:
+                raise TimeoutError("the deadline passed while reading the response")
+        return b"".join(chunks)
+
+    def _check_deadline(self, endpoint: str, series_id: str | None, problem: str) -> float:
+        """Seconds left before the deadline.
+
+        Raises
+        ------
+        FredDeadlineError
+            If the deadline has passed (``problem``: the last attempt's, if any).
+        """
+        left = self.deadline.remaining()
+        if left <= 0:
+            detail = f" (last attempt: {problem})" if problem else ""
+            raise self.deadline.error(series_id, endpoint, detail)
+        return left
+
+    def _retry_delay(
+        self,
+        attempt: int,
+        requested: float | None,
+        endpoint: str,
+        series_id: str | None,
+        problem: str,
+    ) -> float:
+        """Seconds to wait before the next attempt, at most ``max_wait_seconds``.
+
+        Raises
+        ------
+        FredDeadlineError
+            If that wait would end at or past the deadline (it is not made).
+        """
+        wanted = self._backoff(attempt) if requested is None else requested
+        delay = min(wanted, self.max_wait_seconds)
+        left = self.deadline.remaining()
+        if delay >= left:
+            raise self.deadline.error(
+                series_id,
+                endpoint,
+                f"; the retry after {problem} would wait {delay:g} s, with {max(left, 0):.1f} s "
+                "left",
+            )
+        return delay
+
+    def _attempt(
+        self, url: str, timeout: float, what: str, series_id: str | None
+    ) -> tuple[bytes | None, str, float | None, DataError | None]:
+        """One GET of ``url``.
+
+        Returns
+        -------
+        tuple
+            ``(body, "", None, None)`` on success; otherwise ``None``, the
+            problem (for messages), the delay the server asked for
+            (``Retry-After``, or None) and the error to raise at once (a
+            refusal, or None when the attempt may be retried).
+        """
+        try:
+            return self._http_get(url, timeout), "", None, None
+        except HTTPError as exc:
+            status = exc.code
+            try:
+                error_body = exc.read()
+            except (OSError, http.client.HTTPException):
+                error_body = b""
+            retry_after = exc.headers.get("Retry-After") if exc.headers else None
+            exc.close()
+            if status not in _RETRYABLE_STATUS:
+                return (
+                    None,
+                    f"HTTP {status}",
+                    None,
+                    self._refusal(status, error_body, what, series_id),
+                )
+            requested = parse_retry_after(retry_after)
+            problem = f"HTTP {status}"
+            if requested is not None:
+                problem += f", Retry-After {(retry_after or '').strip()}"
+            return None, problem, requested, None
+        except ValueError as exc:  # urllib rejects a malformed URL; its text holds the URL
+            failure = DownloadError(
+                f"cannot request FRED {what}: {self.scrub(exc)} (check api_root / {API_ROOT_ENV})"
+            )
+            return None, "bad URL", None, failure
+        except (OSError, http.client.HTTPException) as exc:
+            reason = exc.reason if isinstance(exc, URLError) else exc
+            return None, self.scrub(f"{type(reason).__name__}: {reason}"), None, None
 
     def _fetch_xml(self, url: str) -> ET.Element:
         """GET ``url`` (the key is appended by :meth:`_http_get`), retrying, and parse the XML.
+
+        Starts the deadline's clock on the run's first request, and never
+        waits or requests past the deadline.
 
         Raises
         ------
@@ -507,57 +918,34 @@ class FredClient(fredapi.Fred):
             FRED does not know the series.
         FredUnavailableError
             Connection errors, timeouts, 429 or 5xx after every retry.
+        FredDeadlineError
+            The deadline passed, or the next wait would pass it.
         DataFormatError
             The response is not XML.
         """
         endpoint, series_id = self._describe(url)
         what = f"{endpoint} of {series_id}" if series_id else endpoint
         safe_url = self.scrub(f"{url}{'&' if '?' in url else '?'}api_key=***")
-        attempt = 0
+        self.deadline.start()
+        attempt, problem = 0, ""
         while True:
             waited = self._throttle.wait()
+            timeout = min(self.timeout, self._check_deadline(endpoint, series_id, problem))
             logger.debug("GET %s (attempt %d, throttled %.3f s)", safe_url, attempt + 1, waited)
-            delay: float | None = None
-            failure: DataError | None = None
-            try:
-                body = self._http_get(url)
-            except HTTPError as exc:
-                status = exc.code
-                try:
-                    error_body = exc.read()
-                except (OSError, http.client.HTTPException):
-                    error_body = b""
-                retry_after = exc.headers.get("Retry-After") if exc.headers else None
-                exc.close()
-                problem = f"HTTP {status}"
-                if status not in _RETRYABLE_STATUS:
-                    failure = self._refusal(status, error_body, what, series_id)
-                else:
-                    requested = parse_retry_after(retry_after)
-                    if requested is not None:
-                        delay = min(requested, self.max_retry_after_seconds)
-                        problem += f", Retry-After {(retry_after or '').strip()}"
-            except ValueError as exc:  # urllib rejects a malformed URL; its text holds the URL
-                failure = DownloadError(
-                    f"cannot request FRED {what}: {self.scrub(exc)} (check api_root / "
-                    f"{API_ROOT_ENV})"
-                )
-            except (OSError, http.client.HTTPException) as exc:
-                reason = exc.reason if isinstance(exc, URLError) else exc
-                problem = self.scrub(f"{type(reason).__name__}: {reason}")
-            else:
-                return self._parse_xml(body, what, series_id)
+            body, problem, requested, failure = self._attempt(url, timeout, what, series_id)
             # Raised here, outside the except blocks, so no urllib exception (whose
             # attributes hold the keyed URL) is chained as __context__.
             if failure is not None:
                 raise failure
+            if body is not None:
+                return self._parse_xml(body, what, series_id)
+            self._check_deadline(endpoint, series_id, problem)  # a timeout cut by it: stop
             if attempt >= self.max_retries:
                 raise FredUnavailableError(
                     f"FRED request for {what} failed after {attempt + 1} attempt(s): "
                     f"{problem} ({self.scrub(_public_root(self.root_url))})"
                 )
-            if delay is None:
-                delay = self._backoff(attempt)
+            delay = self._retry_delay(attempt, requested, endpoint, series_id, problem)
             logger.warning(
                 "FRED request for %s failed (%s); retry %d of %d in %.3g s",
                 what,
@@ -609,23 +997,67 @@ class FredClient(fredapi.Fred):
         query = urlencode({k: v for k, v in params.items() if v is not None})
         return self._fetch_xml(f"{self.root_url}/{endpoint}?{query}")
 
+    def _paged(
+        self, endpoint: str, series_id: str, params: dict[str, Any], page_size: int
+    ) -> list[ET.Element]:
+        """Every row of a paged endpoint (``limit``/``offset``) up to FRED's ``count``.
+
+        Raises
+        ------
+        DataFormatError
+            If a page brings no new rows before ``count`` is reached, or
+            ``count // page_size + 1`` pages do not reach it (an answer that
+            would otherwise page for ever), or ``count`` is not a number.
+        """
+        what = f"FRED {endpoint} of {series_id}"
+        rows: list[ET.Element] = []
+        seen: set[tuple[Any, ...]] = set()
+        offset = pages = most_pages = 0
+        while True:
+            root = self._get(
+                endpoint, {"series_id": series_id, **params, "limit": page_size, "offset": offset}
+            )
+            total = _count(root, what)
+            pages += 1
+            if pages == 1:
+                most_pages = total // page_size + 1
+            page = list(root)
+            fresh = _new_rows(page, seen)
+            rows.extend(fresh)
+            offset += len(page)
+            if offset >= total:
+                return rows
+            if not fresh:
+                raise DataFormatError(
+                    f"{what}: the page at offset {offset} brought no new rows although FRED's "
+                    f"count is {total} (an inconsistent answer); try again later, or use "
+                    "--offline to read the cache"
+                )
+            if pages >= most_pages:
+                raise DataFormatError(
+                    f"{what}: {offset} rows in {pages} page(s) of at most {page_size}, short of "
+                    f"FRED's count of {total}, and count/limit allows no more pages (an "
+                    "inconsistent answer); try again later, or use --offline to read the cache"
+                )
+
     # -- endpoints ---------------------------------------------------------
 
     def series_info(self, series_id: str) -> dict[str, str]:
-        """Metadata of a series (``fred/series``) through fredapi's ``get_series_info``.
+        """Metadata of a series (``fred/series``): title, frequency, units, ...
 
         Raises
         ------
         MissingSeriesError
             If FRED does not know the series.
         """
-        try:
-            info = self.get_series_info(series_id)
-        except DataError:
-            raise
-        except ValueError as exc:  # fredapi: "No info exists for series id"
-            raise MissingSeriesError(f"FRED has no series {series_id!r} ({exc})") from None
-        return {str(k): self.scrub(v) for k, v in info.to_dict().items()}
+        root = self._get("series", {"series_id": series_id})
+        found = [child for child in root if child.tag == "series"]
+        if not found:
+            raise MissingSeriesError(
+                f"FRED has no series {series_id!r} (fred/series answered without it); "
+                "check the id in the fred source's `series`"
+            )
+        return {str(k): self.scrub(v) for k, v in found[0].attrib.items()}
 
     def vintage_dates(
         self,
@@ -635,25 +1067,13 @@ class FredClient(fredapi.Fred):
         page_size: int = MAX_VINTAGE_DATES_PER_REQUEST,
     ) -> pd.DatetimeIndex:
         """All vintage dates of a series in a real-time period, paging as needed."""
-        found: list[str] = []
-        offset = 0
-        while True:
-            root = self._get(
-                "series/vintagedates",
-                {
-                    "series_id": series_id,
-                    "realtime_start": realtime_start,
-                    "realtime_end": realtime_end,
-                    "limit": page_size,
-                    "offset": offset,
-                },
-            )
-            page = [(child.text or "").strip() for child in root]
-            found.extend(page)
-            offset += len(page)
-            total = int(root.get("count") or 0)
-            if not page or offset >= total:
-                break
+        rows = self._paged(
+            "series/vintagedates",
+            series_id,
+            {"realtime_start": realtime_start, "realtime_end": realtime_end},
+            page_size,
+        )
+        found = [(row.text or "").strip() for row in rows]
         try:
             return pd.DatetimeIndex(pd.to_datetime(found, format=_DATE_FORMAT)).as_unit("ns")
         except (ValueError, TypeError) as exc:
@@ -670,19 +1090,7 @@ class FredClient(fredapi.Fred):
             ``date``, ``value`` (NaN for ``.``), ``realtime_start``,
             ``realtime_end`` (NaT for ``9999-12-31``), in FRED's order.
         """
-        rows: list[ET.Element] = []
-        offset = 0
-        while True:
-            root = self._get(
-                "series/observations",
-                {"series_id": series_id, **params, "limit": self.page_size, "offset": offset},
-            )
-            page = list(root)
-            rows.extend(page)
-            offset += len(page)
-            total = int(root.get("count") or 0)
-            if not page or offset >= total:
-                break
+        rows = self._paged("series/observations", series_id, params, self.page_size)
         return _parse_observations(rows, f"series/observations of {series_id}")
 
     def latest(self, series_id: str, observation_start: str | None = None) -> pd.DataFrame:
@@ -700,9 +1108,9 @@ class FredClient(fredapi.Fred):
     ) -> pd.DataFrame:
         """Every release of a series (ALFRED), chunked by vintage dates.
 
-        Like ``fredapi.Fred.get_series_all_releases`` but keeping
-        ``realtime_end``, paging, and splitting the real-time period so no
-        request spans more than :attr:`max_vintage_dates` vintage dates.
+        What ALFRED's ``output_type=1`` gives over the whole real-time axis,
+        keeping ``realtime_end``, paging, and splitting the real-time period so
+        no request spans more than :attr:`max_vintage_dates` vintage dates.
 
         Returns
         -------
@@ -734,6 +1142,26 @@ class FredClient(fredapi.Fred):
         return coalesce_vintages(frame)
 
 
+def _count(root: ET.Element, what: str) -> int:
+    """FRED's ``count`` attribute of a paged answer (0 when absent)."""
+    text = root.get("count")
+    try:
+        return int(text) if text else 0
+    except ValueError:
+        raise DataFormatError(f"{what}: FRED's count {text[:40]!r} is not a number") from None
+
+
+def _new_rows(page: list[ET.Element], seen: set[tuple[Any, ...]]) -> list[ET.Element]:
+    """The rows of ``page`` not seen before (adding them to ``seen``)."""
+    fresh = []
+    for row in page:
+        key = (row.tag, tuple(sorted(row.attrib.items())), (row.text or "").strip())
+        if key not in seen:
+            seen.add(key)
+            fresh.append(row)
+    return fresh
+
+
 class FredSource(SourceBase):
     """Config and loader of a ``kind: fred`` source.
 
@@ -752,12 +1180,18 @@ class FredSource(SourceBase):
     api_key_file : str, optional
         File whose first line is the key, used when ``FRED_API_KEY`` is unset.
     api_root : str, optional
-        API root URL; overrides ``REGIME_FRED_API_ROOT`` and fredapi's default.
+        API root URL; overrides ``REGIME_FRED_API_ROOT`` and :data:`DEFAULT_API_ROOT`.
     start : str, optional
         ``observation_start``, ``YYYY-MM-DD``.
     timeout_seconds, max_retries, requests_per_second, backoff_seconds
         Request timeout, retries after the first attempt, throttle, and the
         first backoff delay (doubling).
+    deadline_seconds : float
+        Time budget of the command's FRED requests, counted from its first
+        one and shared by every fred source of the command (default 180).
+    max_wait_seconds : float
+        Longest single wait before a retry, a server's ``Retry-After``
+        included (default 60).
     """
 
     kind: Literal["fred"] = "fred"
@@ -771,6 +1205,8 @@ class FredSource(SourceBase):
     max_retries: int = Field(4, ge=0, le=20)
     requests_per_second: float = Field(2.0, gt=0)
     backoff_seconds: float = Field(1.0, ge=0)
+    deadline_seconds: float = Field(DEFAULT_DEADLINE_SECONDS, gt=0)
+    max_wait_seconds: float = Field(DEFAULT_MAX_WAIT_SECONDS, gt=0)
 
     @field_validator("series")
     @classmethod
@@ -878,7 +1314,7 @@ class FredSource(SourceBase):
         }
 
     def resolve_api_root(self) -> str | None:
-        """``api_root``, else ``REGIME_FRED_API_ROOT``, else None (fredapi's default)."""
+        """``api_root``, else ``REGIME_FRED_API_ROOT``, else None (:data:`DEFAULT_API_ROOT`)."""
         if self.api_root:
             return self.api_root
         env = os.environ.get(API_ROOT_ENV, "").strip()
@@ -926,19 +1362,24 @@ class FredSource(SourceBase):
         *,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
+        deadline: Deadline | None = None,
         **overrides: Any,
     ) -> FredClient:
         """Build the :class:`FredClient` this config describes.
 
-        ``overrides`` are passed on to :class:`FredClient` (e.g.
-        ``max_vintage_dates`` or ``page_size``).
+        ``deadline`` defaults to ``deadline_seconds`` counted from the
+        client's own first request (:meth:`load_raw` passes one on the
+        command's shared :class:`FredRun` instead). ``overrides`` are passed on
+        to :class:`FredClient` (e.g. ``max_vintage_dates`` or ``page_size``).
         """
         options: dict[str, Any] = {
             "api_root": self.resolve_api_root(),
             "timeout": self.timeout_seconds,
             "max_retries": self.max_retries,
             "backoff_seconds": self.backoff_seconds,
+            "max_wait_seconds": self.max_wait_seconds,
             "requests_per_second": self.requests_per_second,
+            "deadline": deadline or Deadline(self.deadline_seconds, clock=clock),
             "clock": clock,
             "sleep": sleep,
         }
@@ -959,7 +1400,6 @@ class FredSource(SourceBase):
             "series_id": series_id,
             "settings": self.settings_for(series_id),
             "api_root": _public_root(client.root_url),
-            "fredapi_version": fredapi.__version__,
             "info": {k: info[k] for k in _INFO_FIELDS if k in info},
         }
         if self.vintages:
@@ -1025,43 +1465,138 @@ class FredSource(SourceBase):
         FRED is unreachable (:class:`FredUnavailableError`; a rejected key or
         an unknown series is raised, never hidden). Offline: read the cache only.
 
+        Online loads share the command's :class:`FredRun` (:func:`run_for`)
+        and stop with :class:`FredDeadlineError` when ``deadline_seconds``
+        runs out; the series this run had fetched are then listed for the next
+        run to reuse (see the module docstring), and a series a stopped run
+        listed is read from the cache instead of fetched.
+
         Parameters
         ----------
         context : LoadContext
             Cache directory and offline flag.
         client : FredClient, optional
-            Client to use instead of :meth:`make_client` (tests).
+            Client to use instead of :meth:`make_client` (tests); its
+            deadline's run is the run.
 
         Returns
         -------
         pandas.DataFrame
             The canonical columns (plus ``realtime_end`` in vintage mode),
             sorted by series, date and known_at.
+
+        Raises
+        ------
+        FredDeadlineError
+            The command's FRED time budget ran out.
         """
         cache = ObservationCache(context.cache_dir) if context.cache_dir is not None else None
-        frames: list[pd.DataFrame] = []
         if context.offline:
+            frames = []
             for series_id in self.series:
                 frames.append(self._cached(cache, series_id))
                 logger.debug("FRED series %s read from the cache (offline)", series_id)
             return self._finish(frames)
 
-        client = client or self.make_client(context)
+        run = client.deadline.run if client is not None else run_for(context, self)
+        client = client or self.make_client(context, deadline=run.deadline(self.deadline_seconds))
+        if cache is not None:
+            run.take_resume(cache.root)
+        try:
+            frames = self._load_online(client, cache, run)
+        except FredDeadlineError as exc:
+            stopped = exc
+        else:
+            return self._finish(frames)
+        raise self._stopped(stopped, cache, run)
+
+    def _load_online(
+        self, client: FredClient, cache: ObservationCache | None, run: FredRun
+    ) -> list[pd.DataFrame]:
+        """Each series: reused from a stopped run, fetched and cached, or (outage) cached."""
+        frames: list[pd.DataFrame] = []
         outage: FredUnavailableError | None = None
         for series_id in self.series:
+            reused = self._resumed(cache, run, series_id)
+            if reused is not None:
+                frames.append(reused)
+                continue
             if outage is None:
                 try:
                     frame, meta = self.fetch_series(client, series_id)
                 except FredUnavailableError as exc:
                     outage = exc
                 else:
-                    if cache is not None:
-                        cache.write(self.source_key, series_id, frame, meta)
-                    logger.info("FRED series %s: %d rows fetched", series_id, len(frame))
-                    frames.append(frame)
+                    frames.append(self._keep(cache, run, series_id, frame, meta))
                     continue
             frames.append(self._fallback(cache, series_id, outage))
-        return self._finish(frames)
+        return frames
+
+    def _keep(
+        self,
+        cache: ObservationCache | None,
+        run: FredRun,
+        series_id: str,
+        frame: pd.DataFrame,
+        meta: dict[str, Any],
+    ) -> pd.DataFrame:
+        """Cache a fetched series and record it in the run; return the frame."""
+        stamp = None
+        if cache is not None:
+            stamp = pd.Timestamp.now(tz="UTC")
+            cache.write(self.source_key, series_id, frame, meta, fetched_at=stamp)
+        run.obtained[(self.source_key, series_id)] = stamp
+        logger.info("FRED series %s: %d rows fetched", series_id, len(frame))
+        return frame
+
+    def _resumed(
+        self, cache: ObservationCache | None, run: FredRun, series_id: str
+    ) -> pd.DataFrame | None:
+        """The cached copy a stopped run fetched and listed for reuse, else None.
+
+        Only the very file that run wrote (same fetch time) with this config's
+        settings is reused; anything else is fetched again.
+        """
+        stamp = (run.resumable or {}).get((self.source_key, series_id))
+        if cache is None or stamp is None:
+            return None
+        try:
+            fetched = cache.fetched_at(self.source_key, series_id)
+            frame = self._cached(cache, series_id) if fetched == stamp else None
+        except DataError:
+            frame = None
+        if frame is None:
+            return None
+        run.obtained[(self.source_key, series_id)] = stamp
+        logger.info(
+            "FRED series %s: reusing the copy fetched at %s by the run its deadline stopped",
+            series_id,
+            stamp.isoformat(),
+        )
+        return frame
+
+    def _stopped(
+        self, exc: FredDeadlineError, cache: ObservationCache | None, run: FredRun
+    ) -> FredDeadlineError:
+        """The one-line error of a load stopped by the deadline; lists the run's
+        cached series in the resume file for the next run."""
+        done = [series for _, series in run.obtained]
+        left = [s for s in self.series if (self.source_key, s) not in run.obtained]
+        rerun = "rerun"
+        if cache is not None:
+            run.write_resume(cache.root)
+            kept = f"fetched and cached this run: {', '.join(done) or 'none'}"
+            if done:
+                minutes = RESUME_SECONDS / 60
+                rerun = f"rerun within {minutes:.0f} minutes (the cached series are reused)"
+        else:
+            kept = f"fetched this run (no cache directory, not kept): {', '.join(done) or 'none'}"
+        return FredDeadlineError(
+            f"{exc}; {kept}; not fetched: {', '.join(left)}; raise deadline_seconds in the "
+            f"fred source, {rerun}, or use --offline to read the cache only",
+            series_id=exc.series_id,
+            spent=exc.spent,
+        )
 
     def _fallback(
         self, cache: ObservationCache | None, series_id: str, outage: FredUnavailableError
