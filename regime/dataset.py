@@ -12,7 +12,7 @@ from regime.config import Config
 from regime.data._base import LoadContext
 from regime.data.panel import PointInTimePanel
 from regime.data.sources import load_sources
-from regime.exceptions import ConfigError
+from regime.exceptions import ConfigError, DataError
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,12 @@ def load_dataset(
             )
     if end is None:
         end = default_cutoff(observations, config, context.today)
+        first_known = observations["known_at"].min()
+        if config.training.as_of is not None and pd.notna(first_known) and end < first_known:
+            raise DataError(
+                f"training.as_of (or --as-of) {end:%Y-%m-%d} is before the first observation "
+                f"is known ({first_known:%Y-%m-%d}); pick a later cutoff"
+            )
     panel = PointInTimePanel(observations, end=end, max_age={**configured, **(max_age or {})})
     features, pillar_of = feature_set.compute(panel)
     return Dataset(config, observations, panel, feature_set, features, pillar_of)

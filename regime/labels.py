@@ -31,9 +31,11 @@ def leg_returns(panel: PointInTimePanel, target: TargetConfig) -> pd.DataFrame:
     frame = pd.DataFrame(legs).dropna()
     frame["known_at"] = pd.concat(known, axis=1).max(axis=1).reindex(frame.index)
     if len(frame) <= target.horizon_days:
+        span = f" ({frame.index[0]:%Y-%m-%d} to {frame.index[-1]:%Y-%m-%d})" if len(frame) else ""
         raise DataError(
-            f"target legs {target.small!r} and {target.large!r} share only {len(frame)} dates; "
-            f"need more than horizon_days={target.horizon_days}"
+            f"target legs {target.small!r} and {target.large!r} share only {len(frame)} "
+            f"dates{span}, too few for a label over target.horizon_days={target.horizon_days}; "
+            "give the sources a longer history or shorten target.horizon_days"
         )
     return frame
 

@@ -451,3 +451,255 @@ def test_a_caveat_rule_with_an_unknown_name_exits_2_naming_the_closest(small_con
         ConfigError, match=r"unknown name 'age\.SMAL_TR'; did you mean 'age\.SMALL_TR'"
     ):
         parse_config(yaml.safe_dump(small_config, sort_keys=False), "rules.yaml")
+
+
+# -- bounded input ----------------------------------------------------------------------------
+
+BILLION_LAUGHS = """\
+    a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+    b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+    c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+    d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+    e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+    f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+    g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+    h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+    i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
+"""
+
+
+def test_an_alias_bomb_stops_at_its_line_with_little_memory(small_config_text: str):
+    import tracemalloc
+
+    text = small_config_text + "model_params_bomb:\n" + BILLION_LAUGHS
+    tracemalloc.start()
+    try:
+        message = config_error(text)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    match = re.match(rf"{PATH}:(\d+): YAML alias \*(\w) expands the config past 100000", message)
+    assert match, message
+    assert f"*{match[2]}" in text.splitlines()[int(match[1]) - 1]  # the line of the alias
+    assert len(message) < 300
+    assert peak < 50_000_000, f"peak {peak / 1e6:.0f} MB"
+
+
+def test_aliases_within_the_limit_are_read(small_config_text: str):
+    text = replace_once(small_config_text, "overweight_above: 0.55", "overweight_above: &w 0.55")
+    text = replace_once(text, "underweight_below: 0.4", "underweight_below: *w")
+    config = parse_config(text, PATH)
+    assert config.stance.underweight_below == config.stance.overweight_above == 0.55
+
+
+@pytest.mark.parametrize(
+    ("addition", "expected"),
+    [
+        ("extra: &x [*x]\n", "YAML alias *x is used inside its own anchor"),
+        ("extra: " + "[" * 60 + "]" * 60 + "\n", "YAML nested more than 50 levels deep"),
+        ("extra: !!int abc\n", "cannot read the YAML value 'abc'"),
+        ("extra: !!float 1x\n", "cannot read the YAML value '1x'"),
+        ("extra: a\x00b\n", "YAML cannot hold the character '\\x00' (U+0000)"),
+    ],
+    ids=["recursive alias", "too deep", "bad int tag", "bad float tag", "NUL"],
+)
+def test_unreadable_yaml_names_its_line(small_config_text: str, addition: str, expected: str):
+    text = small_config_text + addition
+    message = config_error(text)
+    last = text.count("\n")
+    assert message.startswith(f"{PATH}:{last}: {expected}"), message
+
+
+def test_too_many_values_without_aliases(small_config_text: str):
+    text = small_config_text + "extra: [" + ",".join(["1"] * 100_001) + "]\n"
+    assert "holds more than 100000 YAML values" in config_error(text)
+
+
+def test_a_config_over_the_size_limit(small_config_text: str, tmp_path: Path):
+    from regime.config import MAX_CONFIG_BYTES
+
+    text = small_config_text + "#" * MAX_CONFIG_BYTES
+    assert "more than the limit of 1000000" in config_error(text)
+    path = tmp_path / "big.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(f"{path}: the config is larger than")):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "first", "second"),
+    [
+        ("name: cli_small\n", "name: cli_small\nname: again\n", "name", "cli_small", "again"),
+        (
+            "  horizon_days: 63\n",
+            "  horizon_days: 63\n  horizon_days: 21\n",
+            "target.horizon_days",
+            "horizon_days: 63",
+            "horizon_days: 21",
+        ),
+        (
+            "  bootstrap: 5\n",
+            "  bootstrap: 5\n  params: {C: 1, C: 2}\n",
+            "model.params.C",
+            "{C: 1",
+            "{C: 1",
+        ),
+    ],
+    ids=["top level", "nested", "flow mapping"],
+)
+def test_duplicate_keys_name_both_lines(
+    small_config_text: str, old: str, new: str, field: str, first: str, second: str
+):
+    text = replace_once(small_config_text, old, new)
+    key = field.rsplit(".", 1)[-1]
+    message = config_error(text)
+    assert message.startswith(
+        f"{PATH}:{line_of(text, second)}: {field}: duplicate key {key!r}, "
+        f"also on line {line_of(text, first)}"
+    ), message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("horizon_days: 63", "horizon_days: true", "target.horizon_days"),
+        ("horizon_days: 63", "horizon_days: false", "target.horizon_days"),
+        ("bootstrap: 5", "bootstrap: true", "model.bootstrap"),
+        ("interval: 0.9", "interval: true", "model.interval"),
+        ("min_train_days: 504", "min_train_days: true", "evaluation.min_train_days"),
+        ("seed: 7", "seed: true", "data.sources[0].seed"),
+        ("min_share_of_days: 0.6", "min_share_of_days: true", "target.sustained.min_share_of_days"),
+        ("trend_days: 20", "trend_days: true", "features[0].params.trend_days"),
+        ("window_days: 2520", "window_days: true", "features[1].params.window_days"),
+    ],
+)
+def test_a_boolean_is_not_a_number(small_config_text: str, old: str, new: str, field: str):
+    text = replace_once(small_config_text, old, new)
+    message = config_error(text)
+    value = "false" if "false" in new else "true"
+    assert message.startswith(f"{PATH}:{line_of(text, new.split(chr(10))[0])}: {field}"), message
+    assert f"a number is expected, not the boolean {value}" in message
+
+
+def test_a_boolean_where_a_boolean_is_expected_is_fine(small_config: dict):
+    small_config["caveats"] = {"defaults": False, "stale_data": True}
+    small_config["model"]["params"] = {"fit_intercept": False}
+    config = parse_config(dump(small_config), PATH)
+    assert config.caveats.defaults is False
+    assert config.model.params == {"fit_intercept": False}
+
+
+@pytest.mark.parametrize(
+    ("params", "search", "field", "detail"),
+    [
+        ({"C": -1}, None, "model.params.C", "The 'C' parameter of LogisticRegression"),
+        ({"max_iter": 10.5}, None, "model.params.max_iter", "'max_iter' parameter"),
+        ({"penalty": "l7"}, None, "model.params.penalty", "'penalty' parameter"),
+        ({"CC": 1}, None, "model.params.CC", "has no parameter 'CC'; did you mean 'C'?"),
+        (None, {"C": [0.1, 0.0]}, "model.search.C", "Got 0.0 instead"),
+        ({"C": True}, None, "model.params.C", "not the boolean true"),
+        (None, {"C": [0.1, True]}, "model.search.C", "not the boolean true"),
+    ],
+)
+def test_estimator_params_are_checked_when_the_config_loads(
+    small_config: dict, params: dict | None, search: dict | None, field: str, detail: str
+):
+    del small_config["model"]["search"]
+    if params is not None:
+        small_config["model"]["params"] = params
+    if search is not None:
+        small_config["model"]["search"] = search
+    text = dump(small_config)
+    message = config_error(text)
+    key = field.rsplit(".", 1)[1]
+    line = line_of(text, f"  {key}:")
+    assert message.startswith(f"{PATH}:{line}: {field}: "), message
+    assert detail in message
+
+
+def test_boosting_params_are_checked_too(small_config: dict):
+    del small_config["model"]["search"]
+    small_config["model"]["estimator"] = "gradient_boosting"
+    small_config["model"]["params"] = {"learning_rate": -0.1}
+    assert "model.params.learning_rate: The 'learning_rate' parameter" in config_error(
+        dump(small_config)
+    )
+    small_config["model"]["params"] = {"learning_rate": 0.1, "max_depth": 2}
+    assert parse_config(dump(small_config), PATH).model.params["max_depth"] == 2
+
+
+def test_a_long_model_name_is_refused_when_the_config_loads(small_config: dict):
+    from regime.config import MAX_NAME_CHARS
+
+    small_config["name"] = "n" * (MAX_NAME_CHARS + 1)
+    message = config_error(dump(small_config))
+    assert message.startswith(f"{PATH}:1: name: the model name has 101 characters, more than 100")
+    small_config["name"] = "n" * MAX_NAME_CHARS
+    assert parse_config(dump(small_config), PATH).name == small_config["name"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("estimator", "x" * 100_000),
+        ("calibration", "é" * 50_000),
+    ],
+)
+def test_a_huge_value_is_never_echoed(small_config: dict, field: str, value: str):
+    from regime.config import MAX_MESSAGE_CHARS
+
+    small_config["model"][field] = value
+    message = config_error(dump(small_config))
+    assert len(message) <= MAX_MESSAGE_CHARS
+    assert f"model.{field}" in message
+
+
+def test_a_huge_caveat_sentence_is_cut(small_config: dict):
+    from regime.config import MAX_MESSAGE_CHARS
+
+    small_config["caveats"] = {"rules": [{"when": "x" * 5000 + " > 1", "say": "y"}]}
+    message = config_error(dump(small_config))
+    assert len(message) <= MAX_MESSAGE_CHARS
+    assert message.startswith(f"{PATH}:") and "caveats.rules[0]: unknown name" in message
+    assert message.endswith("see docs/configs.md for the other names)")
+
+
+def test_a_caveat_condition_that_is_not_python_names_the_file(small_config: dict):
+    small_config["caveats"] = {"rules": [{"when": "probability >", "say": "y"}]}
+    text = dump(small_config)
+    message = config_error(text)
+    assert message.startswith(f"{PATH}:{line_of(text, 'rules:')}: caveat rule"), message
+
+
+@pytest.mark.parametrize(
+    ("source", "field", "detail"),
+    [
+        ({"start": "2019-01-02", "end": "2012-12-31"}, "end", "must be after `start`"),
+        ({"start": "2019-01-02", "end": "2019-01-02"}, "end", "must be after `start`"),
+        ({"end": "2099-12-31"}, "end", "is after today"),
+        ({"start": "1850-01-02"}, "start", "is before 1885-01-01"),
+        ({"seed": -1}, "seed", "greater than or equal to 0"),
+    ],
+)
+def test_sample_window_and_seed(small_config: dict, source: dict, field: str, detail: str):
+    small_config["data"]["sources"][0].update(source)
+    text = dump(small_config)
+    message = config_error(text)
+    assert f": data.sources[0].{field}: " in message, message
+    assert detail in message
+
+
+def test_evaluation_window_in_order(small_config: dict):
+    small_config["evaluation"].update({"start": "2018-01-01", "end": "2017-01-01"})
+    message = config_error(dump(small_config))
+    assert ": evaluation: `end` (2017-01-01) is before `start` (2018-01-01)" in message
+
+
+def test_a_merge_key_then_an_override_is_not_a_duplicate(small_config_text: str):
+    text = replace_once(
+        small_config_text,
+        "stance:\n",
+        "defaults_anchor: &s {overweight_above: 0.6}\nstance:\n  <<: *s\n",
+    )
+    with pytest.raises(ConfigError, match=r"unknown key 'defaults_anchor'"):
+        parse_config(text, PATH)  # merged and overridden keys pass the duplicate check

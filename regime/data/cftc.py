@@ -40,10 +40,12 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
+from regime.calendar import FIRST_DAY
 from regime.data._base import LoadContext, SourceBase
+from regime.data.french import ZIP_ERRORS
 from regime.data.observations import make_observations, validate_observations
 from regime.data.parsed_cache import load_with_cache
-from regime.exceptions import DataError, DataFormatError, MissingSeriesError
+from regime.exceptions import DataError, DataFormatError, MissingSeriesError, RegimeError
 
 __all__ = [
     "LEGACY_FIELDS",
@@ -146,10 +148,12 @@ def _unzip(data: bytes, origin: str) -> tuple[bytes, str]:
                     f"it holds {found}; unzip it and list the file you want in paths"
                 )
             return archive.read(members[0]), f"{origin}[{members[0]}]"
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError) as exc:
+    except RegimeError:
+        raise
+    except ZIP_ERRORS as exc:
         raise DataFormatError(
-            f"{origin}: not a readable zip archive ({exc}); download it again"
-        ) from exc
+            f"{origin}: not a readable zip archive ({type(exc).__name__}: {exc}); download it again"
+        ) from None
 
 
 def _read_bytes(path_or_text: str | Path | bytes, origin: str | None) -> tuple[bytes, str]:
@@ -206,6 +210,20 @@ def read_cot_file(path_or_text: str | Path | bytes, origin: str | None = None) -
         of fields, or a date or a number is malformed (the message names the
         file, the line and the column).
     """
+    try:
+        return _read_cot_file(path_or_text, origin)
+    except RegimeError as exc:
+        raise _bounded(exc) from None
+
+
+def _bounded(exc: RegimeError) -> RegimeError:
+    """``exc`` with its message on one line and bounded in length."""
+    from regime.config import bounded_error
+
+    return bounded_error(exc)
+
+
+def _read_cot_file(path_or_text: str | Path | bytes, origin: str | None) -> pd.DataFrame:
     data, origin = _read_bytes(path_or_text, origin)
     if data.startswith(_ZIP_MAGIC):
         data, origin = _unzip(data, origin)
@@ -265,6 +283,12 @@ def read_cot_file(path_or_text: str | Path | bytes, origin: str | None = None) -
         out["report_date"].isna(),
         "report_date",
         "not a date (YYYY-MM-DD or MM/DD/YYYY)",
+        "fix the row or download the file again",
+    )
+    fail(
+        out["report_date"] < FIRST_DAY,
+        "report_date",
+        f"before {FIRST_DAY:%Y-%m-%d}, where the trading calendar begins",
         "fix the row or download the file again",
     )
     if yymmdd is not None:
@@ -467,7 +491,10 @@ class CftcSource(SourceBase):
             A configured contract code is in none of the files.
         """
         files = [context.resolve(p) for p in self.paths]
-        return load_with_cache(self, context, files, lambda: self._parse(context))
+        try:
+            return load_with_cache(self, context, files, lambda: self._parse(context))
+        except RegimeError as exc:
+            raise _bounded(exc) from None
 
     def _parse(self, context: LoadContext) -> pd.DataFrame:
         """Parse the files (what :meth:`load` does on a parsed-file cache miss)."""

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
+from regime.calendar import FIRST_DAY
 from regime.data._base import LoadContext, SourceBase
 from regime.data.observations import (
     add_business_days,
@@ -45,7 +46,7 @@ from regime.data.observations import (
     validate_observations,
 )
 from regime.data.parsed_cache import load_with_cache
-from regime.exceptions import ConfigError, DataError, DataFormatError
+from regime.exceptions import ConfigError, DataError, DataFormatError, RegimeError
 
 __all__ = ["MISSING_TOKENS", "CsvSource"]
 
@@ -59,6 +60,10 @@ _LONG_KNOWN_AT = "known_at"
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:[eE][+-]?\d+)?")
+
+#: Longest publication lag, in business days (about a year).
+MAX_LAG_DAYS = 260
+_FIRST_DAY = FIRST_DAY.date()
 
 _NUMBER_FIX = "write a plain number such as 1234.5 (or leave the cell empty or NA if missing)"
 
@@ -237,6 +242,10 @@ def _read_table(path: Path) -> _Table:
             origin, end + 1, None, f"malformed CSV ({exc})", "check the quotes on this row"
         ) from None
 
+    if not records:  # only separators and blank lines
+        raise _fail(
+            origin, 1, None, "the file has no cells", "export it again with a header row and data"
+        )
     header_line, header = records[0]
     rows = records[1:]
     if not rows:
@@ -396,6 +405,10 @@ class CsvSource(SourceBase):
         for key, lag in lags:
             if lag < 0:
                 raise ValueError(f"lag_days {key!r} is {lag}; lags must be >= 0 business days")
+            if lag > MAX_LAG_DAYS:
+                raise ValueError(
+                    f"lag_days {key!r} is {lag}; lags must be at most {MAX_LAG_DAYS} business days"
+                )
         return value
 
     @field_validator("scale")
@@ -454,7 +467,12 @@ class CsvSource(SourceBase):
             If ``lag_days`` or ``scale`` name a series the file does not hold.
         """
         path = context.resolve(self.path)
-        return load_with_cache(self, context, [path], lambda: self._parse(path, context))
+        try:
+            return load_with_cache(self, context, [path], lambda: self._parse(path, context))
+        except RegimeError as exc:
+            from regime.config import bounded_error
+
+            raise bounded_error(exc) from None
 
     def _parse(self, path: Path, context: LoadContext) -> pd.DataFrame:
         """Parse the file (what :meth:`load` does on a parsed-file cache miss)."""
@@ -503,6 +521,14 @@ class CsvSource(SourceBase):
             day = _parse_date(cell, self.date_format)
         except _CellProblem as exc:
             raise _fail(table.origin, line, column, exc.problem, exc.fix) from None
+        if day < _FIRST_DAY:
+            raise _fail(
+                table.origin,
+                line,
+                column,
+                f"date {day:%Y-%m-%d} is before {_FIRST_DAY}, where the trading calendar begins",
+                "remove the row or fix the date (and date_format)",
+            )
         if day > today:
             raise _fail(
                 table.origin,

@@ -36,7 +36,9 @@ import io
 import logging
 import math
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +48,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
 
+from regime.calendar import FIRST_DAY
 from regime.data._base import LoadContext, SourceBase
 from regime.data.observations import (
     add_business_days,
@@ -54,7 +57,7 @@ from regime.data.observations import (
     validate_observations,
 )
 from regime.data.parsed_cache import load_with_cache
-from regime.exceptions import DataError, DataFormatError
+from regime.exceptions import DataError, DataFormatError, RegimeError
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +79,24 @@ _FREQUENCY_BY_WIDTH: dict[int, Frequency] = {8: "daily", 6: "monthly", 4: "annua
 _DATE_TOKEN = re.compile(r"\d{4}(?:\d{2}){0,2}")
 _WHITESPACE = re.compile(r"\s+")
 _HEADER_FIRST_FIELDS = frozenset({"", "date"})
-_MIN_YEAR = pd.Timestamp.min.year + 1
+_MIN_YEAR = FIRST_DAY.year  # where the trading calendar begins
 _MAX_YEAR = pd.Timestamp.max.year - 1
 _FIX_FILE = "fix that line or download the file again from the French data library"
+#: What :mod:`zipfile` raises on a corrupt archive (a flipped byte can reach any of them).
+ZIP_ERRORS: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    OSError,
+    ValueError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    NotImplementedError,  # an unsupported compression method
+    RuntimeError,  # an encrypted member
+    struct.error,
+    zlib.error,
+)
 _NOT_PERCENT_HINTS = ("number of firms", "firm size", "market cap", "average of")
 
 
@@ -245,6 +263,20 @@ def parse_french_csv(text: str, origin: str) -> FrenchFile:
     the header (the library indents titles, never the preamble); the other
     text there is the preamble. ``Copyright`` lines are kept apart.
     """
+    try:
+        return _parse_french_csv(text, origin)
+    except RegimeError as exc:
+        raise _bounded(exc) from None
+
+
+def _bounded(exc: RegimeError) -> RegimeError:
+    """``exc`` with its message on one line and bounded in length."""
+    from regime.config import bounded_error
+
+    return bounded_error(exc)
+
+
+def _parse_french_csv(text: str, origin: str) -> FrenchFile:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     tables: list[FrenchTable] = []
     preamble: list[str] = []
@@ -316,7 +348,13 @@ def read_french_file(path: str | Path) -> FrenchFile:
     DataFormatError
         A broken zip, a zip without a single CSV, or a malformed CSV.
     """
-    file = Path(path)
+    try:
+        return _read_french_file(Path(path))
+    except RegimeError as exc:
+        raise _bounded(exc) from None
+
+
+def _read_french_file(file: Path) -> FrenchFile:
     if not file.is_file():
         what = "is a directory, not a file" if file.is_dir() else "not found"
         raise DataError(
@@ -411,7 +449,9 @@ class _TableBuilder:
         else:
             valid = _MIN_YEAR <= year <= _MAX_YEAR
         if not valid:
-            raise DataFormatError(f"{where}: {token!r} is not a valid date; {_FIX_FILE}")
+            raise DataFormatError(
+                f"{where}: {token!r} is not a valid date (from {_MIN_YEAR} on); {_FIX_FILE}"
+            )
 
     def _number(self, lineno: int, name: str, cell: str) -> float:
         try:
@@ -510,10 +550,12 @@ def _unzip(file: Path, data: bytes) -> tuple[str, bytes]:
                     "point `path` at the CSV itself or at a French _CSV.zip"
                 )
             return f"{file}!{chosen[0]}", archive.read(chosen[0])
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+    except RegimeError:
+        raise
+    except ZIP_ERRORS as exc:
         raise DataFormatError(
-            f"{file}: not a readable zip ({exc}); download the _CSV.zip again"
-        ) from exc
+            f"{file}: not a readable zip ({type(exc).__name__}: {exc}); download the _CSV.zip again"
+        ) from None
 
 
 def _decode(data: bytes) -> str:
@@ -568,7 +610,7 @@ class FrenchSource(SourceBase):
     table: str | int = 0
     columns: dict[str, str]
     percent: bool = True
-    lag_days: int = Field(default=0, ge=0)
+    lag_days: int = Field(default=0, ge=0, le=260)
 
     @field_validator("table")
     @classmethod
@@ -621,7 +663,10 @@ class FrenchSource(SourceBase):
             Malformed file, or a row dated after ``context.today``.
         """
         path = context.resolve(self.path)
-        return load_with_cache(self, context, [path], lambda: self._parse(path, context))
+        try:
+            return load_with_cache(self, context, [path], lambda: self._parse(path, context))
+        except RegimeError as exc:
+            raise _bounded(exc) from None
 
     def _parse(self, path: Path, context: LoadContext) -> pd.DataFrame:
         """Parse the file (what :meth:`load` does on a parsed-file cache miss)."""

@@ -24,10 +24,12 @@ from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field, ValidationInfo, field_validator
 
-from regime.calendar import trading_days
+from regime.calendar import FIRST_DAY, LAST_DAY, trading_days
 from regime.data._base import LoadContext, SourceBase
 from regime.data.observations import add_business_days, concat_observations, make_observations
+from regime.exceptions import DataError
 
 SAMPLE_SERIES: tuple[str, ...] = (
     "SMALL_TR",
@@ -99,6 +101,10 @@ def simulate_sample(seed: int, start: str | date, end: str | date) -> pd.DataFra
     days = pd.bdate_range(start, end).union(sessions)
     open_ = np.asarray(days.isin(sessions))
     n = len(days)
+    if not open_.any():
+        raise DataError(
+            f"sample: no trading day between start {start} and end {end}; widen the window"
+        )
 
     # Latent small-vs-large regime: two states, mean spell about 120 business days.
     regime = np.empty(n)
@@ -110,7 +116,7 @@ def simulate_sample(seed: int, start: str | date, end: str | date) -> pd.DataFra
         regime[i] = state
 
     policy = _policy_path(rng, n)
-    lag_126 = np.concatenate([np.full(126, policy[0]), policy[:-126]])
+    lag_126 = np.concatenate([np.full(min(126, n), policy[0]), policy[: max(n - 126, 0)]])
     cuts_delivered = lag_126 - policy
     ahead_252 = np.concatenate([policy[252:], np.full(min(252, n), policy[-1])])[:n]
     two_year_noise = np.cumsum(rng.normal(0.0, 0.02, n))
@@ -212,9 +218,34 @@ class SampleSource(SourceBase):
 
     kind: Literal["sample"] = "sample"
     synthetic: ClassVar[bool] = True
-    seed: int = 7
+    seed: int = Field(7, ge=0)
     start: date = date(2000, 1, 3)
     end: date = date(2024, 12, 31)
+
+    @field_validator("start")
+    @classmethod
+    def _start_in_calendar(cls, value: date) -> date:
+        first = FIRST_DAY.date()
+        if value < first:
+            raise ValueError(
+                f"`start` ({value}) is before {first}, where the trading calendar begins; "
+                f"start on {first} or later"
+            )
+        return value
+
+    @field_validator("end")
+    @classmethod
+    def _end_after_start_and_not_future(cls, value: date, info: ValidationInfo) -> date:
+        start = info.data.get("start")
+        if start is not None and value <= start:
+            raise ValueError(f"`end` ({value}) must be after `start` ({start}); fix or swap them")
+        today = min(date.today(), LAST_DAY.date())
+        if value > today:
+            raise ValueError(
+                f"`end` ({value}) is after today ({today}); the sample simulates history, "
+                "not the future: set `end` to today or earlier"
+            )
+        return value
 
     def load(self, context: LoadContext) -> pd.DataFrame:
         """Simulate the sample (the context is not needed: nothing is read)."""
