@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from regime.exceptions import DataError
+
 FIRST_DAY = pd.Timestamp("1885-01-01")
 LAST_DAY = pd.Timestamp("2100-12-31")
 
@@ -88,9 +90,9 @@ def _day(value: DateLike) -> pd.Timestamp:
         day = day.tz_localize(None)
     day = day.normalize()
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValueError(
+        raise DataError(
             f"{day:%Y-%m-%d} is outside the trading calendar, which covers "
-            f"{FIRST_DAY:%Y-%m-%d} to {LAST_DAY:%Y-%m-%d}"
+            f"{FIRST_DAY:%Y-%m-%d} to {LAST_DAY:%Y-%m-%d}; check the dates of the data"
         )
     return day
 
@@ -99,7 +101,7 @@ def _session_at(position: int, what: str) -> pd.Timestamp:
     """The session at ``position``, or ValueError naming ``what`` when there is none."""
     sessions = _sessions()
     if not 0 <= position < len(sessions):
-        raise ValueError(f"no trading day {what} within the trading calendar")
+        raise DataError(f"no trading day {what} within the trading calendar (1885-2100)")
     return sessions[position]
 
 

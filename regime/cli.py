@@ -610,7 +610,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from regime.progress import show_progress
 
     show_progress(sys.stderr.isatty() and not quiet)
-    from regime.exceptions import RegimeError
+    from regime.exceptions import RegimeError, bounded_message
 
     signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -618,7 +618,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RegimeError as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {bounded_message(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

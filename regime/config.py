@@ -32,7 +32,7 @@ from pydantic import (
 
 from regime.caveats import CaveatRule, check_rules, known_names
 from regime.data.sources import SourceConfig
-from regime.exceptions import ConfigError, RegimeError
+from regime.exceptions import ConfigError, bounded_message
 
 #: Largest config file read, in bytes (a config is a few kilobytes).
 MAX_CONFIG_BYTES = 1_000_000
@@ -42,8 +42,7 @@ MAX_YAML_VALUES = 100_000
 MAX_YAML_DEPTH = 50
 #: Longest model name: it names files (``NAME.joblib``, ``NAME.versions/``, temporaries).
 MAX_NAME_CHARS = 100
-#: Longest error message; a value quoted in one is cut to :data:`MAX_VALUE_CHARS`.
-MAX_MESSAGE_CHARS = 1000
+#: Longest value quoted in an error message.
 MAX_VALUE_CHARS = 80
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
@@ -405,24 +404,6 @@ def _clip(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
     """``value`` as text on one line, cut to ``limit`` characters (for messages)."""
     text = str(value).replace("\r", "\\r").replace("\n", "\\n")
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def bounded_error(exc: RegimeError) -> RegimeError:
-    """A copy of ``exc`` (same class) whose message is :func:`bounded_message`."""
-    return type(exc)(bounded_message(str(exc)))
-
-
-def bounded_message(message: str) -> str:
-    """``message`` on one line and at most :data:`MAX_MESSAGE_CHARS` characters.
-
-    A longer message keeps its start (file, line, field) and its end (what to
-    do), joined by `` ... ``.
-    """
-    text = " ".join(message.splitlines())
-    if len(text) <= MAX_MESSAGE_CHARS:
-        return text
-    tail = MAX_MESSAGE_CHARS // 4
-    return f"{text[: MAX_MESSAGE_CHARS - tail - 5]} ... {text[-tail:]}"
 
 
 class _ConfigLoader(yaml.SafeLoader):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+#: Longest error message the command line prints.
+MAX_MESSAGE_CHARS = 1000
+
 
 class RegimeError(Exception):
     """Base class of every error this package raises on purpose."""
@@ -41,3 +44,21 @@ class ArtifactError(RegimeError):
     """A model artifact is missing, corrupt or incompatible (exit 4)."""
 
     exit_code = 4
+
+
+def bounded_message(message: str) -> str:
+    """``message`` on one line and at most :data:`MAX_MESSAGE_CHARS` characters.
+
+    A longer message keeps its start (file, line, field) and its end (what to
+    do), joined by `` ... ``.
+    """
+    text = " ".join(message.splitlines())
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    tail = MAX_MESSAGE_CHARS // 4
+    return f"{text[: MAX_MESSAGE_CHARS - tail - 5]} ... {text[-tail:]}"
+
+
+def bounded_error(exc: RegimeError) -> RegimeError:
+    """A copy of ``exc`` (same class) whose message is :func:`bounded_message`."""
+    return type(exc)(bounded_message(str(exc)))

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    clone,
+)
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -72,6 +78,31 @@ class SignConstrained(ClassifierMixin, BaseEstimator):
         return self.estimator_.predict(np.asarray(X, dtype="float64")[:, self.keep_])
 
 
+class FillEmptyColumns(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Sets to 0 the columns that had no value at all in training; others keep their NaN.
+
+    Gradient boosting handles missing values natively but fails on a column
+    without a single value, which a pillar that starts after the training
+    window ends gives. A constant column offers no split, so the model is the
+    same as without it.
+    """
+
+    def fit(self, X: Any, y: Any = None) -> FillEmptyColumns:
+        """Record which columns are empty."""
+        values = np.asarray(X, dtype="float64")
+        self.n_features_in_ = values.shape[1]
+        if hasattr(X, "columns"):
+            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        self.empty_ = np.isnan(values).all(axis=0)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """``X`` with the training-empty columns set to 0."""
+        values = np.array(X, dtype="float64")
+        values[:, self.empty_] = 0.0
+        return values
+
+
 def make_estimator(
     config: ModelConfig,
     seed: int | None = None,
@@ -83,7 +114,8 @@ def make_estimator(
     ``logistic``: median imputation with a missing-value indicator per feature
     that had gaps in training, scaling, then ``LogisticRegression``.
     ``gradient_boosting``: ``HistGradientBoostingClassifier`` on the raw
-    features, which handles NaN natively. ``seed`` overrides
+    features, which handles NaN natively (a column empty in training is set
+    to 0, see :class:`FillEmptyColumns`). ``seed`` overrides
     ``config.random_state`` (bootstrap refits each get their own);
     ``overrides`` are parameters chosen by ``model.search``. ``signs`` (one
     per feature, in column order) are the declared effect signs, used when
@@ -102,7 +134,10 @@ def make_estimator(
     if config.estimator == "gradient_boosting":
         if enforce:
             estimator.set_params(monotonic_cst=list(signs))
-        steps: list[tuple[str, Any]] = [("estimator", estimator)]
+        steps: list[tuple[str, Any]] = [
+            ("fill_empty", FillEmptyColumns()),
+            ("estimator", estimator),
+        ]
     else:
         steps = [
             (

@@ -8,7 +8,7 @@ the same artifact as a ``skops.io`` file instead, which holds data only
 refuses the file unless every one of them is in :data:`TRUSTED_TYPES`: the
 few builtin, NumPy and scikit-learn types the models of
 :func:`regime.model.make_estimator` are made of, and
-:class:`regime.model.SignConstrained`.
+:class:`regime.model.SignConstrained` and :class:`regime.model.FillEmptyColumns`.
 
 What the file holds is small and fixed: a dict with the artifact's plain
 part (strings, numbers, lists and dicts, as in the card), every distinct
@@ -17,7 +17,7 @@ fold models is stored once and shared again after loading), and each
 :class:`~regime.fitted.FittedModel` as :meth:`~regime.fitted.FittedModel.to_state`
 with its pipelines replaced by their position in ``estimators``. Timestamps
 are ISO 8601 text and the recalibrator its own plain state, so no pandas or
-``regime`` class other than ``SignConstrained`` is ever in the file;
+``regime`` class other than those two is ever in the file;
 :func:`load_safe` rebuilds them with our own code.
 """
 
@@ -44,7 +44,7 @@ from sklearn.preprocessing import LabelEncoder, StandardScaler
 
 from regime.exceptions import ArtifactError
 from regime.fitted import FittedModel
-from regime.model import SignConstrained
+from regime.model import FillEmptyColumns, SignConstrained
 from regime.persistence import FITTED_KEYS
 
 __all__ = ["SAFE_FORMAT", "TRUSTED_TYPES", "dump_safe", "load_safe"]
@@ -80,7 +80,8 @@ _TRUSTED_CLASSES: tuple[type, ...] = (
     StandardScaler,
     LogisticRegression,
     SignConstrained,  # model.sign_priors: enforce
-    # gradient boosting
+    # gradient boosting, after setting training-empty columns to 0
+    FillEmptyColumns,
     HistGradientBoostingClassifier,
     _BinMapper,
     TreePredictor,

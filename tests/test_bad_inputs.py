@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 from short_configs import SHORT_MODEL, SHORT_TARGET_AND_FEATURES
 
-from regime.config import MAX_CONFIG_BYTES, MAX_MESSAGE_CHARS
+from regime.config import MAX_CONFIG_BYTES
+from regime.exceptions import MAX_MESSAGE_CHARS
 from regime.scorecard import SYNTHETIC_BANNER
 
 #: A fast config on eight years of the sample (the template of every case).

@@ -646,7 +646,7 @@ def test_a_long_model_name_is_refused_when_the_config_loads(small_config: dict):
     ],
 )
 def test_a_huge_value_is_never_echoed(small_config: dict, field: str, value: str):
-    from regime.config import MAX_MESSAGE_CHARS
+    from regime.exceptions import MAX_MESSAGE_CHARS
 
     small_config["model"][field] = value
     message = config_error(dump(small_config))
@@ -655,7 +655,7 @@ def test_a_huge_value_is_never_echoed(small_config: dict, field: str, value: str
 
 
 def test_a_huge_caveat_sentence_is_cut(small_config: dict):
-    from regime.config import MAX_MESSAGE_CHARS
+    from regime.exceptions import MAX_MESSAGE_CHARS
 
     small_config["caveats"] = {"rules": [{"when": "x" * 5000 + " > 1", "say": "y"}]}
     message = config_error(dump(small_config))

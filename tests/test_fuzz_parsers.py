@@ -30,12 +30,12 @@ import yaml
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from regime.config import MAX_MESSAGE_CHARS, load_config, parse_config
+from regime.config import load_config, parse_config
 from regime.data._base import LoadContext
 from regime.data.cftc import CftcSource, read_cot_file
 from regime.data.csv_source import CsvSource
 from regime.data.french import FrenchSource, read_french_file
-from regime.exceptions import ConfigError, DataError
+from regime.exceptions import MAX_MESSAGE_CHARS, ConfigError, DataError
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -218,7 +218,7 @@ def read_cot_file(path_or_text: str | Path | bytes, origin: str | None = None) -
 
 def _bounded(exc: RegimeError) -> RegimeError:
     """``exc`` with its message on one line and bounded in length."""
-    from regime.config import bounded_error
+    from regime.exceptions import bounded_error
 
     return bounded_error(exc)
 

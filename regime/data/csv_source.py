@@ -470,7 +470,7 @@ class CsvSource(SourceBase):
         try:
             return load_with_cache(self, context, [path], lambda: self._parse(path, context))
         except RegimeError as exc:
-            from regime.config import bounded_error
+            from regime.exceptions import bounded_error
 
             raise bounded_error(exc) from None
 

@@ -271,7 +271,7 @@ def parse_french_csv(text: str, origin: str) -> FrenchFile:
 
 def _bounded(exc: RegimeError) -> RegimeError:
     """``exc`` with its message on one line and bounded in length."""
-    from regime.config import bounded_error
+    from regime.exceptions import bounded_error
 
     return bounded_error(exc)
 
