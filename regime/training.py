@@ -294,23 +294,32 @@ def warn_if_uncalibrated(config: Config, final: FittedModel, oos_rows: int) -> N
     )
 
 
-def prepare_training(config: Config, context: LoadContext) -> tuple[Dataset, TrainingData]:
-    """Load the data as of the config's cutoff; return the dataset and its trainable rows."""
-    dataset = load_dataset(config, context)
+def prepare_training(
+    config: Config, context: LoadContext, dataset: Dataset | None = None
+) -> tuple[Dataset, TrainingData]:
+    """Load the data as of the config's cutoff; return the dataset and its trainable rows.
+
+    A ``dataset`` already built for ``config`` (a sweep builds it from
+    observations loaded once) is used as it is.
+    """
+    dataset = dataset or load_dataset(config, context)
     labels = make_labels(dataset.panel, config.target)
     data = training_rows(dataset.features, labels, dataset.pillar_of, config.training)
     return dataset, data
 
 
 def backtest(
-    config: Config, context: LoadContext, report_dir: Path | None = None
+    config: Config,
+    context: LoadContext,
+    report_dir: Path | None = None,
+    dataset: Dataset | None = None,
 ) -> WalkForwardResult:
     """The walk-forward evaluation of ``config`` alone (no model is saved).
 
     With ``report_dir``, also writes the backtest report there
-    (:mod:`regime.evaluation.report`).
+    (:mod:`regime.evaluation.report`); ``dataset`` as in :func:`prepare_training`.
     """
-    dataset, data = prepare_training(config, context)
+    dataset, data = prepare_training(config, context, dataset)
     settings = replace(fit_settings(config, column_signs(dataset, data.X)), bootstrap=0)
     result = walk_forward(
         settings,
@@ -339,16 +348,19 @@ def train_config(
     context: LoadContext | None = None,
     model_format: str = "joblib",
     keep: int = KEEP_VERSIONS,
+    dataset: Dataset | None = None,
 ) -> TrainResult:
     """Run the whole training job for ``config`` and save it as the next version of its model.
 
     The model's lock is held from the start, so a second train of the same
     model fails at once; ``models_dir/NAME.joblib`` (or ``.skops`` with
     ``model_format="skops"``) names the new current version; the ``keep``
-    newest versions stay.
+    newest versions stay; ``dataset`` as in :func:`prepare_training`.
     """
     with model_lock(models_dir, config.name):
-        return _train_locked(config, config_dir, models_dir, context, model_format, keep)
+        return _train_locked(
+            config, config_dir, models_dir, context, model_format, keep, dataset
+        )
 
 
 def _train_locked(
@@ -358,9 +370,10 @@ def _train_locked(
     context: LoadContext | None,
     model_format: str,
     keep: int,
+    dataset: Dataset | None,
 ) -> TrainResult:
     context = context or LoadContext.for_config(config_dir, config.data.cache_dir)
-    dataset, data = prepare_training(config, context)
+    dataset, data = prepare_training(config, context, dataset)
     X, y = data.X, data.y
     settings = fit_settings(config, column_signs(dataset, X))
     logger.info("walk-forward on %d rows", len(X))

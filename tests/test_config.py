@@ -264,7 +264,7 @@ def test_out_of_range_values(small_config_text: str, old: str, new: str, field: 
     ("old", "new", "field"),
     [
         ("estimator: logistic", "estimator: logit", "model.estimator"),
-        ("calibration: shrink", "calibration: platt", "model.calibration"),
+        ("calibration: none", "calibration: platt", "model.calibration"),
         ("kind: return", "kind: total", "target.kind"),
     ],
 )

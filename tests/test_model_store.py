@@ -165,6 +165,13 @@ def _wait_for_pause(proc: subprocess.Popen) -> str | None:
     return None
 
 
+def _scores_here(reference: Path) -> dict:
+    """Load and score the model in this process (faster than a CLI run, same JSON)."""
+    from regime.scoring import load_model
+
+    return json.loads(load_model(reference).score(SCORE_ARGS[1]).to_json())
+
+
 def _scores(reference: Path, env: dict[str, str]) -> dict:
     """Load and score the model in a fresh process (as a user would)."""
     proc = subprocess.run(
@@ -178,10 +185,23 @@ def _scores(reference: Path, env: dict[str, str]) -> dict:
     return json.loads(proc.stdout)
 
 
+@pytest.fixture
+def quick_config_path(small_config: dict, tmp_path: Path) -> Path:
+    """The small config without bootstrap refits or search: a train of about a second."""
+    import yaml
+
+    small_config["model"].pop("search", None)
+    small_config["model"]["bootstrap"] = 0
+    path = tmp_path / "quick.yaml"
+    path.write_text(yaml.safe_dump(small_config, sort_keys=False), encoding="utf-8")
+    return path
+
+
 @pytest.mark.slow
 def test_killed_at_every_save_step_the_previous_model_survives(
-    small_config_path: Path, cli_env: dict[str, str], tmp_path: Path
+    quick_config_path: Path, cli_env: dict[str, str], tmp_path: Path
 ):
+    small_config_path = quick_config_path
     models = tmp_path / "models"
     first = _train(small_config_path, models, cli_env)
     assert _wait_for_pause(first) is None and first.returncode == 0
@@ -207,11 +227,11 @@ def test_killed_at_every_save_step_the_previous_model_survives(
             baseline_card["sha256"],
             json.loads((models / f"{SMALL_NAME}.card.json").read_text("utf-8"))["sha256"],
         }
-        assert _scores(reference, cli_env) == baseline
+        assert _scores_here(reference) == baseline
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         # After the kill: the current model loads and scores identically.
-        assert _scores(reference, cli_env) == baseline
+        assert _scores_here(reference) == baseline
         current = current_version(models, SMALL_NAME)
         if not past_swap:
             assert current == "0001", line
@@ -234,8 +254,9 @@ def test_killed_at_every_save_step_the_previous_model_survives(
 
 @pytest.mark.slow
 def test_concurrent_train_of_the_same_model_fails_clearly(
-    small_config_path: Path, cli_env: dict[str, str], tmp_path: Path
+    quick_config_path: Path, cli_env: dict[str, str], tmp_path: Path
 ):
+    small_config_path = quick_config_path
     models = tmp_path / "models"
     holder = _train(small_config_path, models, {**cli_env, PAUSE_ENV: "1"})
     models_args = ("--models-dir", str(models))
@@ -266,8 +287,9 @@ def test_concurrent_train_of_the_same_model_fails_clearly(
 
 @pytest.mark.slow
 def test_sigterm_and_ctrl_c_during_a_save_exit_143_and_130(
-    small_config_path: Path, cli_env: dict[str, str], tmp_path: Path
+    quick_config_path: Path, cli_env: dict[str, str], tmp_path: Path
 ):
+    small_config_path = quick_config_path
     models = tmp_path / "models"
     for signum, code, message in (
         (signal.SIGTERM, 143, "error: terminated"),
@@ -359,8 +381,9 @@ def test_a_malformed_artifact_exits_4_with_one_line(
 
 
 def test_a_signed_model_whose_signature_fails_is_refused_before_unpickling(
-    run_cli, small_config_path: Path, tmp_path: Path
+    run_cli, quick_config_path: Path, tmp_path: Path
 ):
+    small_config_path = quick_config_path
     models = tmp_path / "models"
     key = {"REGIME_MODEL_KEY": "s3cret"}
     trained = run_cli("train", "--config", small_config_path, "--models-dir", models, env=key)

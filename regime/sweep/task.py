@@ -16,7 +16,7 @@ import signal
 import socket
 import time
 import traceback
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -154,9 +154,8 @@ def run_variant(task: VariantTask, data: SourceData | SharedKey) -> VariantOutco
 def _evaluate(task: VariantTask, data: SourceData) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:
     """The walk-forward's predictions, the target legs' returns and the artifact (``train``)."""
     from regime.dataset import load_dataset
-    from regime.evaluation import walk_forward
-    from regime.labels import leg_returns, make_labels
-    from regime.training import column_signs, fit_settings, train_config, training_rows
+    from regime.labels import leg_returns
+    from regime.training import backtest, train_config
 
     config = task.config
     context = LoadContext(
@@ -168,15 +167,11 @@ def _evaluate(task: VariantTask, data: SourceData) -> tuple[pd.DataFrame, pd.Dat
     legs = leg_returns(dataset.panel, config.target)
     if task.train:
         assert task.models_dir is not None
-        result = train_config(config, Path(task.config_dir), Path(task.models_dir), context)
+        result = train_config(
+            config, Path(task.config_dir), Path(task.models_dir), context, dataset=dataset
+        )
         return result.evaluation.predictions, legs, str(result.artifact_path)
-    labels = make_labels(dataset.panel, config.target)
-    rows = training_rows(dataset.features, labels, dataset.pillar_of, config.training)
-    settings = replace(fit_settings(config, column_signs(dataset, rows.X)), bootstrap=0)
-    result = walk_forward(
-        settings, rows.X, rows.y, rows.label_known_at, config.evaluation, config.purge_days
-    )
-    return result.predictions, legs, None
+    return backtest(config, context, dataset=dataset).predictions, legs, None
 
 
 def variant_metrics(
