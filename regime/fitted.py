@@ -42,7 +42,8 @@ class FittedModel:
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Probability of sustained outperformance for each row (recalibrated)."""
-        raw = self.estimator.predict_proba(X[self.feature_names])[:, 1]
+        # Models are fitted on arrays: no feature-name checks on the scoring path.
+        raw = self.estimator.predict_proba(X[self.feature_names].to_numpy(dtype="float64"))[:, 1]
         return self._calibrated(raw)
 
     def interval(self, X: pd.DataFrame, coverage: float) -> pd.DataFrame | None:
@@ -192,6 +193,6 @@ def bootstrap_fits(
         idx = block_bootstrap_indices(len(X), block, np.random.default_rng(refit_seed))
         if len(np.unique(labels[idx])) < 2:
             continue
-        refit = clone(make(refit_seed)).set_output(transform="default")
+        refit = clone(make(refit_seed))
         fits.append(refit.fit(values[idx], labels[idx]))
     return fits

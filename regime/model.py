@@ -147,4 +147,4 @@ def make_estimator(
             ("scale", StandardScaler()),
             ("estimator", SignConstrained(estimator, tuple(signs)) if enforce else estimator),
         ]
-    return Pipeline(steps).set_output(transform="pandas")
+    return Pipeline(steps)

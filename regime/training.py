@@ -258,7 +258,7 @@ def sign_report(final: FittedModel, declared: dict[str, int]) -> list[dict[str, 
     estimator = final.estimator[-1]
     if not hasattr(estimator, "coef_"):
         return []
-    names = list(final.estimator[:-1].get_feature_names_out())
+    names = list(final.estimator[:-1].get_feature_names_out(final.feature_names))
     coefficients = dict(zip(names, estimator.coef_[0], strict=True))
     return [
         {

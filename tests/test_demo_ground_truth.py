@@ -37,7 +37,7 @@ def test_unconstrained_demo_recovers_the_sample_signs(demo_config, tmp_path: Pat
     for feature, sign in EXPECTED_SIGNS.items():
         assert sign * coefficients[feature] > 0, (feature, coefficients[feature])
     newest_fold = result.evaluation.folds[-1].estimator
-    names = list(newest_fold[:-1].get_feature_names_out())
+    names = list(newest_fold[:-1].get_feature_names_out(result.evaluation.folds[-1].feature_names))
     fold_coefficients = dict(zip(names, newest_fold[-1].coef_[0], strict=True))
     for feature, sign in EXPECTED_SIGNS.items():
         assert sign * fold_coefficients[feature] > 0, (feature, fold_coefficients[feature])

@@ -86,7 +86,7 @@ def test_search_is_chosen_inside_each_training_window_on_purged_inner_folds():
 
     class Recording(LogisticRegression):
         def fit(self, X_fit, y_fit, sample_weight=None):
-            seen.append((X_fit.index[-1], self.get_params()))
+            seen.append((X.index[len(X_fit) - 1], self.get_params()))  # fits take a prefix
             return super().fit(X_fit, y_fit, sample_weight)
 
     settings_ = FitSettings(

@@ -110,6 +110,7 @@ def select_params(
     if len(grid) == 1:
         return grid[0]
     n = len(X)
+    values = X.to_numpy(dtype="float64")  # models are fitted on arrays
     known = label_known_at.to_numpy()[:n]
     edges = np.linspace(n // 2, n, settings.inner_folds + 1).astype(int)
     losses = np.zeros(len(grid))
@@ -118,8 +119,8 @@ def select_params(
         if end < 2 or y.iloc[:end].nunique() < 2 or hi <= lo:
             continue
         for g, params in enumerate(grid):
-            model = clone(settings.make(None, params)).fit(X.iloc[:end], y.iloc[:end])
-            p = np.clip(model.predict_proba(X.iloc[lo:hi])[:, 1], 1e-6, 1 - 1e-6)
+            model = clone(settings.make(None, params)).fit(values[:end], y.iloc[:end])
+            p = np.clip(model.predict_proba(values[lo:hi])[:, 1], 1e-6, 1 - 1e-6)
             losses[g] += log_loss(y.iloc[lo:hi], p, labels=[0, 1]) * (hi - lo)
     return grid[int(np.argmin(losses))]
 
@@ -161,7 +162,7 @@ def fit_model(
     """
     with threadpool_limits(limits=1, user_api="blas"):
         slow = reuse or refresh(settings, X, y, label_known_at, fold, oos)
-        estimator = clone(settings.make(None, slow.params)).fit(X, y)
+        estimator = clone(settings.make(None, slow.params)).fit(X.to_numpy(dtype="float64"), y)
     calibrator = fit_recalibrator(
         settings.calibration, oos, settings.min_calibration_rows, float(y.mean()), settings.block
     )
@@ -253,7 +254,7 @@ def _walk_forward(
             reuse=slow,
         )
         stop = min(start + config.step_days, n)
-        raw = model.estimator.predict_proba(X.iloc[start:stop])[:, 1]
+        raw = model.estimator.predict_proba(X.iloc[start:stop].to_numpy(dtype="float64"))[:, 1]
         probability = raw if model.calibrator is None else model.calibrator.transform(raw)
         blocks.append(
             pd.DataFrame(
