@@ -143,7 +143,9 @@ class EvaluationConfig(_Model):
     scored and reported (the models still train on all earlier rows).
     ``inner_folds`` is the number of purged inner folds of ``model.search``.
     ``trials`` is how many configurations were tried before this one (the
-    deflated Sharpe ratio of the report discounts for them).
+    deflated Sharpe ratio of the report discounts for them). ``n_jobs`` is
+    the number of processes that fit the folds (-1: one per core); the
+    results do not depend on it.
     """
 
     min_train_days: int = Field(1260, ge=60)
@@ -155,6 +157,7 @@ class EvaluationConfig(_Model):
     start: date | None = None
     end: date | None = None
     trials: int = Field(1, ge=1)
+    n_jobs: int = Field(1, ge=-1)
 
     @model_validator(mode="after")
     def _window_ordered(self) -> EvaluationConfig:

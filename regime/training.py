@@ -240,6 +240,7 @@ def fit_settings(config: Config, signs: tuple[int, ...] = ()) -> FitSettings:
         search=dict(model.search),
         inner_folds=config.evaluation.inner_folds,
         purge=config.purge_days,
+        n_jobs=config.evaluation.n_jobs,
     )
 
 

@@ -162,3 +162,39 @@ def test_enforced_signs_reach_gradient_boosting_as_monotonic_constraints():
     assert pipeline[-1].monotonic_cst == [1, -1, 0]
     reported = make_estimator(config.model_copy(update={"sign_priors": "report"}), signs=(1, -1))
     assert reported[-1].monotonic_cst is None
+
+
+@pytest.mark.slow
+def test_folds_fitted_in_parallel_give_the_serial_walk_forward_exactly():
+    from regime.config import ModelConfig
+    from regime.model import make_estimator
+
+    rng = np.random.default_rng(4)
+    index = pd.bdate_range("2010-01-01", periods=900)
+    X = pd.DataFrame(rng.normal(size=(900, 3)), index=index, columns=["a", "b", "c"])
+    X.iloc[:300, 2] = np.nan  # a late pillar
+    y = pd.Series((X["a"] + rng.normal(size=900) > 0).astype(int), index=index)
+    known = pd.Series(index.shift(20), index=index)
+    model = ModelConfig(search={"C": [1.0, 0.01]})
+
+    def run(n_jobs: int):
+        settings = FitSettings(
+            make=lambda seed, params: make_estimator(model, seed, params),
+            calibration="shrink",
+            min_calibration_rows=50,
+            bootstrap=3,
+            block=20,
+            search={"C": [1.0, 0.01]},
+            purge=20,
+            n_jobs=n_jobs,
+        )
+        config = EvaluationConfig(
+            min_train_days=200, step_days=60, min_calibration_days=50, interval_every_days=120
+        )
+        return walk_forward(settings, X, y, known, config, purge=20)
+
+    serial, parallel = run(1), run(2)
+    pd.testing.assert_frame_equal(serial.predictions, parallel.predictions, check_exact=True)
+    assert [f.params for f in serial.folds] == [f.params for f in parallel.folds]
+    for a, b in zip(serial.folds, parallel.folds, strict=True):
+        np.testing.assert_array_equal(a.interval(X, 0.9), b.interval(X, 0.9))

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import log_loss
 from sklearn.model_selection import ParameterGrid
@@ -60,6 +61,7 @@ class FitSettings:
     search: dict[str, list[Any]] = field(default_factory=dict)
     inner_folds: int = 3
     purge: int = 0
+    n_jobs: int = 1  # processes fitting the walk-forward's folds
 
 
 @dataclass
@@ -134,12 +136,31 @@ def refresh(
     oos: pd.DataFrame,
 ) -> Refresh:
     """Choose the parameters, refit the bootstrap (each refit its own seed), take the record."""
-    params = select_params(settings, X, y, label_known_at)
-    seed = settings.seed + 1_000_003 * (0 if fold is None else fold + 1)
-    refits = bootstrap_fits(
-        lambda s: settings.make(s, params), X, y, settings.bootstrap, settings.block, seed
-    )
+    params, refits = refresh_fits(settings, X, y, label_known_at, fold)
     return Refresh(params, refits, track_record(oos, settings.block))
+
+
+def refresh_fits(
+    settings: FitSettings,
+    X: pd.DataFrame,
+    y: pd.Series,
+    label_known_at: pd.Series,
+    fold: int | None,
+) -> tuple[dict[str, Any], list[Any]]:
+    """The fits of a refresh: the chosen parameters and the bootstrap refits."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        params = select_params(settings, X, y, label_known_at)
+        seed = settings.seed + 1_000_003 * (0 if fold is None else fold + 1)
+        refits = bootstrap_fits(
+            lambda s: settings.make(s, params), X, y, settings.bootstrap, settings.block, seed
+        )
+    return params, refits
+
+
+def fit_estimator(settings: FitSettings, params: dict[str, Any], X: pd.DataFrame, y: pd.Series):
+    """The model's pipeline with ``params``, fitted on ``X`` (as an array)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return clone(settings.make(None, params)).fit(X.to_numpy(dtype="float64"), y)
 
 
 def fit_model(
@@ -151,6 +172,7 @@ def fit_model(
     oos: pd.DataFrame,
     fold: int | None,
     reuse: Refresh | None = None,
+    estimator: Any = None,
 ) -> FittedModel:
     """Fit one model on all of ``X`` with its recalibrator and bootstrap refits.
 
@@ -158,11 +180,11 @@ def fit_model(
     ``label``) whose labels were known before ``available_from``; the
     recalibrator is fitted on them alone. ``reuse`` takes the parameters and
     bootstrap refits of an earlier refresh (fitted on a prefix of ``X``)
-    instead of redoing them.
+    instead of redoing them; ``estimator`` is the pipeline already fitted on
+    ``X`` with those parameters (see :func:`fit_estimator`).
     """
-    with threadpool_limits(limits=1, user_api="blas"):
-        slow = reuse or refresh(settings, X, y, label_known_at, fold, oos)
-        estimator = clone(settings.make(None, slow.params)).fit(X.to_numpy(dtype="float64"), y)
+    slow = reuse or refresh(settings, X, y, label_known_at, fold, oos)
+    estimator = estimator or fit_estimator(settings, slow.params, X, y)
     calibrator = fit_recalibrator(
         settings.calibration, oos, settings.min_calibration_rows, float(y.mean()), settings.block
     )
@@ -215,6 +237,43 @@ def walk_forward(
         return _walk_forward(settings, X, y, label_known_at, config, purge)
 
 
+@dataclass(frozen=True)
+class _Fold:
+    """Where one fold's test block starts, where its training rows end, whose refresh it uses."""
+
+    start: int
+    train_end: int
+    refresh: int  # position (in the fold list) of the fold whose refresh it reuses
+
+
+def _plan(
+    X: pd.DataFrame, y: pd.Series, known: np.ndarray, config: EvaluationConfig, purge: int
+) -> list[_Fold]:
+    """The folds that can be fitted (both outcomes in training), and their refreshes."""
+    folds: list[_Fold] = []
+    refresh, refreshed_at = 0, -config.interval_every_days
+    for start in fold_starts(len(X), config, purge):
+        first_day = X.index[start]
+        train_end = min(start - purge, int(np.searchsorted(known, first_day.to_datetime64())))
+        if train_end < 1 or y.iloc[:train_end].nunique() < 2:
+            continue
+        if start - refreshed_at >= config.interval_every_days:
+            refresh, refreshed_at = len(folds), start
+        folds.append(_Fold(start, train_end, refresh))
+    return folds
+
+
+def _in_parallel(n_jobs: int, calls: list, description: str) -> list:
+    """Run ``calls`` (``delayed`` calls) on ``n_jobs`` processes, in order, with progress."""
+    if n_jobs == 1:
+        return [
+            function(*args, **kwargs)
+            for function, args, kwargs in progress(calls, description, total=len(calls))
+        ]
+    runs = Parallel(n_jobs=n_jobs, return_as="generator")(calls)
+    return list(progress(runs, description, total=len(calls)))
+
+
 def _walk_forward(
     settings: FitSettings,
     X: pd.DataFrame,
@@ -223,35 +282,60 @@ def _walk_forward(
     config: EvaluationConfig,
     purge: int,
 ) -> WalkForwardResult:
+    """The walk-forward in two passes: the fits (in parallel with ``settings.n_jobs``), then,
+    in order, each fold's record, recalibration on the folds before it, and predictions."""
     n = len(X)
-    known = label_known_at.to_numpy()
+    plan = _plan(X, y, label_known_at.to_numpy(), config, purge)
+    refreshes = sorted({fold.refresh for fold in plan})
+    fits = _in_parallel(
+        settings.n_jobs,
+        [
+            delayed(refresh_fits)(
+                settings,
+                X.iloc[: plan[r].train_end],
+                y.iloc[: plan[r].train_end],
+                label_known_at,
+                r,
+            )
+            for r in refreshes
+        ],
+        "walk-forward refreshes",
+    )
+    chosen = dict(zip(refreshes, fits, strict=True))
+    estimators = _in_parallel(
+        settings.n_jobs,
+        [
+            delayed(fit_estimator)(
+                settings,
+                chosen[fold.refresh][0],
+                X.iloc[: fold.train_end],
+                y.iloc[: fold.train_end],
+            )
+            for fold in plan
+        ],
+        "walk-forward refits",
+    )
     blocks: list[pd.DataFrame] = []
     folds: list[FittedModel] = []
     slow: Refresh | None = None
-    refreshed_at = -config.interval_every_days
-    starts = fold_starts(n, config, purge)
-    for start in progress(starts, "walk-forward", total=len(starts)):
-        first_day = X.index[start]
-        train_end = min(start - purge, int(np.searchsorted(known, first_day.to_datetime64())))
+    for position, (fold, estimator) in enumerate(zip(plan, estimators, strict=True)):
+        start, train_end = fold.start, fold.train_end
         y_train = y.iloc[:train_end]
-        if train_end < 1 or y_train.nunique() < 2:
-            continue
         done = pd.concat(blocks) if blocks else empty_predictions()
         earlier = done.loc[done.index < X.index[train_end]]
-        if slow is None or start - refreshed_at >= config.interval_every_days:
-            slow = refresh(
-                settings, X.iloc[:train_end], y_train, label_known_at, len(folds), earlier
-            )
-            refreshed_at = start
+        if fold.refresh == position:
+            params, refits = chosen[position]
+            slow = Refresh(params, refits, track_record(earlier, settings.block))
         model = fit_model(
             settings,
             X.iloc[:train_end],
             y_train,
             label_known_at,
-            first_day,
+            X.index[start],
             earlier,
-            fold=len(folds),
+            fold=position,
             reuse=slow,
+            estimator=estimator,
         )
         stop = min(start + config.step_days, n)
         raw = model.estimator.predict_proba(X.iloc[start:stop].to_numpy(dtype="float64"))[:, 1]
@@ -270,7 +354,7 @@ def _walk_forward(
         )
         folds.append(model)
     if not blocks:
-        raise DataError(_no_fold_message(n, len(starts), config, purge))
+        raise DataError(_no_fold_message(n, len(fold_starts(n, config, purge)), config, purge))
     predictions = in_window(pd.concat(blocks), config)
     return WalkForwardResult(
         predictions, score_predictions(predictions), calibration_table(predictions), folds

@@ -157,7 +157,10 @@ def _evaluate(task: VariantTask, data: SourceData) -> tuple[pd.DataFrame, pd.Dat
     from regime.labels import leg_returns
     from regime.training import backtest, train_config
 
-    config = task.config
+    # Variants run in parallel already: each fits its folds in its own process.
+    config = task.config.model_copy(
+        update={"evaluation": task.config.evaluation.model_copy(update={"n_jobs": 1})}
+    )
     context = LoadContext(
         base_dir=Path(task.config_dir),
         cache_dir=None if task.cache_dir is None else Path(task.cache_dir),
