@@ -45,7 +45,13 @@ from regime.data._base import LoadContext, SourceBase
 from regime.data.french import ZIP_ERRORS
 from regime.data.observations import make_observations, validate_observations
 from regime.data.parsed_cache import load_with_cache
-from regime.exceptions import DataError, DataFormatError, MissingSeriesError, RegimeError
+from regime.exceptions import (
+    DataError,
+    DataFormatError,
+    MissingSeriesError,
+    RegimeError,
+    bounded_error,
+)
 
 __all__ = [
     "LEGACY_FIELDS",
@@ -213,14 +219,7 @@ def read_cot_file(path_or_text: str | Path | bytes, origin: str | None = None) -
     try:
         return _read_cot_file(path_or_text, origin)
     except RegimeError as exc:
-        raise _bounded(exc) from None
-
-
-def _bounded(exc: RegimeError) -> RegimeError:
-    """``exc`` with its message on one line and bounded in length."""
-    from regime.exceptions import bounded_error
-
-    return bounded_error(exc)
+        raise bounded_error(exc) from None
 
 
 def _read_cot_file(path_or_text: str | Path | bytes, origin: str | None) -> pd.DataFrame:
@@ -494,7 +493,7 @@ class CftcSource(SourceBase):
         try:
             return load_with_cache(self, context, files, lambda: self._parse(context))
         except RegimeError as exc:
-            raise _bounded(exc) from None
+            raise bounded_error(exc) from None
 
     def _parse(self, context: LoadContext) -> pd.DataFrame:
         """Parse the files (what :meth:`load` does on a parsed-file cache miss)."""

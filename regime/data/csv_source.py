@@ -46,7 +46,7 @@ from regime.data.observations import (
     validate_observations,
 )
 from regime.data.parsed_cache import load_with_cache
-from regime.exceptions import ConfigError, DataError, DataFormatError, RegimeError
+from regime.exceptions import ConfigError, DataError, DataFormatError, RegimeError, bounded_error
 
 __all__ = ["MISSING_TOKENS", "CsvSource"]
 
@@ -470,8 +470,6 @@ class CsvSource(SourceBase):
         try:
             return load_with_cache(self, context, [path], lambda: self._parse(path, context))
         except RegimeError as exc:
-            from regime.exceptions import bounded_error
-
             raise bounded_error(exc) from None
 
     def _parse(self, path: Path, context: LoadContext) -> pd.DataFrame:

@@ -57,7 +57,7 @@ from regime.data.observations import (
     validate_observations,
 )
 from regime.data.parsed_cache import load_with_cache
-from regime.exceptions import DataError, DataFormatError, RegimeError
+from regime.exceptions import DataError, DataFormatError, RegimeError, bounded_error
 
 logger = logging.getLogger(__name__)
 
@@ -266,14 +266,7 @@ def parse_french_csv(text: str, origin: str) -> FrenchFile:
     try:
         return _parse_french_csv(text, origin)
     except RegimeError as exc:
-        raise _bounded(exc) from None
-
-
-def _bounded(exc: RegimeError) -> RegimeError:
-    """``exc`` with its message on one line and bounded in length."""
-    from regime.exceptions import bounded_error
-
-    return bounded_error(exc)
+        raise bounded_error(exc) from None
 
 
 def _parse_french_csv(text: str, origin: str) -> FrenchFile:
@@ -351,7 +344,7 @@ def read_french_file(path: str | Path) -> FrenchFile:
     try:
         return _read_french_file(Path(path))
     except RegimeError as exc:
-        raise _bounded(exc) from None
+        raise bounded_error(exc) from None
 
 
 def _read_french_file(file: Path) -> FrenchFile:
@@ -666,7 +659,7 @@ class FrenchSource(SourceBase):
         try:
             return load_with_cache(self, context, [path], lambda: self._parse(path, context))
         except RegimeError as exc:
-            raise _bounded(exc) from None
+            raise bounded_error(exc) from None
 
     def _parse(self, path: Path, context: LoadContext) -> pd.DataFrame:
         """Parse the file (what :meth:`load` does on a parsed-file cache miss)."""

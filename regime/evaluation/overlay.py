@@ -298,3 +298,25 @@ def overlay_stats(
         deflated_sharpe=deflated,
         n_trials=n_trials,
     )
+
+
+def model_overlay(
+    predictions: pd.DataFrame, legs: pd.DataFrame, horizon: int, n_trials: int = 1
+) -> tuple[pd.DataFrame, OverlayStats, float]:
+    """The overlay of walk-forward ``predictions`` on the target ``legs``, and its statistics.
+
+    ``predictions`` has ``probability`` and ``climatology``, ``legs`` the
+    ``small`` and ``large`` daily returns. Returns the overlay's periods (see
+    :func:`overlay_returns`), their :class:`OverlayStats` and the number of
+    non-overlapping periods per year.
+    """
+    years = max((legs.index[-1] - legs.index[0]).days / 365.25, 1e-9)
+    periods_per_year = len(legs) / years / horizon
+    overlay = overlay_returns(
+        predictions["probability"],
+        predictions["climatology"],
+        legs["small"],
+        legs["large"],
+        horizon,
+    )
+    return overlay, overlay_stats(overlay["return"], periods_per_year, n_trials), periods_per_year

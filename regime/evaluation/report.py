@@ -27,7 +27,7 @@ from regime.evaluation.baselines import (
     walk_forward_folds,
 )
 from regime.evaluation.metrics import brier_skill, evaluate, reliability_table
-from regime.evaluation.overlay import overlay_returns, overlay_stats
+from regime.evaluation.overlay import model_overlay
 from regime.evaluation.walk_forward import WalkForwardResult
 from regime.scorecard import pillar_shapley
 
@@ -104,15 +104,7 @@ def build_report(
     for name, series in baselines.items():
         if name != "climatology":
             out[f"baseline:{name}"] = series.reindex(out.index)
-    per_year = len(legs) / max((legs.index[-1] - legs.index[0]).days / 365.25, 1e-9)
-    overlay = overlay_returns(
-        predictions["probability"],
-        predictions["climatology"],
-        legs["small"],
-        legs["large"],
-        horizon,
-    )
-    economics = overlay_stats(overlay["return"], per_year / horizon, config.evaluation.trials)
+    overlay, economics, _ = model_overlay(predictions, legs, horizon, config.evaluation.trials)
     metrics = evaluate(
         predictions, horizon, stance.overweight_above, stance.underweight_below, reps=reps
     )

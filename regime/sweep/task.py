@@ -190,7 +190,7 @@ def variant_metrics(
     variants were tried.
     """
     from regime.evaluation.metrics import evaluate
-    from regime.evaluation.overlay import overlay_returns, overlay_stats
+    from regime.evaluation.overlay import model_overlay
 
     horizon = config.target.horizon_days
     stance = config.stance
@@ -204,16 +204,7 @@ def variant_metrics(
             out[f"{stem}_lower"], out[f"{stem}_upper"] = value
         else:
             out[key] = value
-    years = max((legs.index[-1] - legs.index[0]).days / 365.25, 1e-9)
-    periods_per_year = len(legs) / years / horizon
-    overlay = overlay_returns(
-        predictions["probability"],
-        predictions["climatology"],
-        legs["small"],
-        legs["large"],
-        horizon,
-    )
-    stats = overlay_stats(overlay["return"], periods_per_year)
+    overlay, stats, periods_per_year = model_overlay(predictions, legs, horizon)
     returns = overlay["return"].to_numpy(dtype=float)
     std = float(returns.std(ddof=1)) if returns.size > 1 else math.nan
     out.update(
