@@ -232,6 +232,15 @@ def test_parallel_runs_equal_the_serial_run_bit_for_bit(plan, serial, tmp_path, 
     assert_same_results(tmp_path / engine, table, serial)
 
 
+@pytest.mark.slow
+def test_a_lone_variant_fits_its_folds_on_the_processes_left_idle(plan, serial, tmp_path):
+    lone = replace(plan, variants=plan.variants[:1])
+    _, run = sweep(lone, LokyEngine(2), tmp_path / "lone")  # its folds get both processes
+    assert len(run.ok) == 1
+    name = Path("variants") / plan.variants[0].id / "predictions.csv"
+    assert filecmp.cmp(tmp_path / "lone" / name, serial[0] / name, shallow=False)
+
+
 def test_a_failing_variant_records_its_error_and_the_sweep_goes_on(workdir, tmp_path, capsys):
     grid = tmp_path / "grid.yaml"
     grid.write_text("grid:\n  evaluation.min_train_days: [504, 4000]\n", encoding="utf-8")

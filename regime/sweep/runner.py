@@ -234,6 +234,9 @@ def run_sweep(
         run.wall_s = time.perf_counter() - started
         return run
 
+    # Local processes the variants leave idle fit folds; Dask workers run one thing each.
+    fold_jobs = max(1, engine.slots // len(queue)) if engine.kind == "loky" else 1
+
     def task_of(variant: Variant) -> VariantTask:
         models = variant_dir(out, variant.id).resolve() / "models" if train else None
         cache = sets[key_of[variant.id]].context.cache_dir
@@ -245,6 +248,7 @@ def run_sweep(
             train=train,
             models_dir=None if models is None else str(models),
             reps=reps,
+            fold_jobs=fold_jobs,
         )
 
     bar = _Bar(len(queue), progress, echo)

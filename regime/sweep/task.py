@@ -91,6 +91,7 @@ class VariantTask:
     train: bool = False
     models_dir: str | None = None
     reps: int = 500
+    fold_jobs: int = 1  # processes for the variant's walk-forward folds
 
 
 @dataclass(frozen=True)
@@ -157,9 +158,10 @@ def _evaluate(task: VariantTask, data: SourceData) -> tuple[pd.DataFrame, pd.Dat
     from regime.labels import leg_returns
     from regime.training import backtest, train_config
 
-    # Variants run in parallel already: each fits its folds in its own process.
+    # The sweep decides how many processes a variant's folds get (the cores its
+    # variants leave free), whatever the variant's evaluation.n_jobs says.
     config = task.config.model_copy(
-        update={"evaluation": task.config.evaluation.model_copy(update={"n_jobs": 1})}
+        update={"evaluation": task.config.evaluation.model_copy(update={"n_jobs": task.fold_jobs})}
     )
     context = LoadContext(
         base_dir=Path(task.config_dir),
