@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
-from short_configs import SHORT_MODEL, SHORT_TARGET_AND_FEATURES
+from short_configs import BILLION_LAUGHS, SHORT_MODEL, SHORT_TARGET_AND_FEATURES
 
 from regime.config import MAX_CONFIG_BYTES
 from regime.exceptions import MAX_MESSAGE_CHARS
@@ -37,19 +37,7 @@ BASE = (
     + SHORT_MODEL
 )
 
-ALIAS_BOMB = """\
-model:
-  params:
-    a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
-    b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
-    c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
-    d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
-    e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
-    f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
-    g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
-    h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
-    i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
-"""
+ALIAS_BOMB = "model:\n  params:\n" + BILLION_LAUGHS
 
 
 def edit(old: str, new: str, text: str = BASE) -> str:

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from short_configs import BILLION_LAUGHS
 
 from regime.config import Config, load_config, parse_config
 from regime.exceptions import ConfigError
@@ -455,17 +456,6 @@ def test_a_caveat_rule_with_an_unknown_name_exits_2_naming_the_closest(small_con
 
 # -- bounded input ----------------------------------------------------------------------------
 
-BILLION_LAUGHS = """\
-    a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
-    b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
-    c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
-    d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
-    e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
-    f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
-    g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
-    h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
-    i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
-"""
 
 
 def test_an_alias_bomb_stops_at_its_line_with_little_memory(small_config_text: str):
