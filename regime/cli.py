@@ -329,7 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     listing = models_sub.add_parser("list", help="models in a directory, from their cards")
     listing.add_argument("--models-dir", default="models", help="directory to list")
     listing.add_argument("--debug", action="store_true", help="show tracebacks")
-    __import__("regime.cli_sweep", fromlist=["add_parser"]).add_parser(sub, _common)
+    from regime.cli_sweep import add_parser as add_sweep_parser  # light: no sweep engine yet
+
+    add_sweep_parser(sub, _common)
     _document(parser)
     return parser
 
