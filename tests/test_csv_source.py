@@ -118,6 +118,33 @@ def test_wide_series_mapping_selects_and_renames(tmp_path: Path) -> None:
     assert set(frame["series"]) == {"SMALL_ETF_FLOW"}
 
 
+FRED_MD = (  # FRED-MD's layout: a header, a row of transformation codes, then the months
+    "sasdate,RPI,AAA,BAA\n"
+    "Transform:,5,2,2\n"
+    "1/1/1959,2583.56,4.12,4.87\n"
+    "2/1/1959,2593.596,4.14,4.85\n"
+)
+
+
+def test_skip_rows_drops_fred_md_transform_codes(tmp_path: Path) -> None:
+    frame = load_text(
+        tmp_path,
+        FRED_MD,
+        date_column="sasdate",
+        date_format="%m/%d/%Y",
+        skip_rows=1,
+        series={"AAA": "AAA", "BAA": "BAA"},
+    )
+    assert rows(frame, "BAA") == [
+        ("1959-01-01", 4.87, "1959-01-01"),
+        ("1959-02-01", 4.85, "1959-02-01"),
+    ]
+    with pytest.raises(DataFormatError, match=r"csv:2: column sasdate: 'Transform:' does not"):
+        load_text(tmp_path, FRED_MD, date_column="sasdate", date_format="%m/%d/%Y")
+    with pytest.raises(DataFormatError, match="skip_rows: 5 skips every one of the file's 3"):
+        load_text(tmp_path, FRED_MD, date_column="sasdate", date_format="%m/%d/%Y", skip_rows=5)
+
+
 def test_scale_multiplies_per_series(tmp_path: Path) -> None:
     frame = load_text(tmp_path, "date,A,B\n2024-01-02,250,3\n", scale={"A": 0.01})
     assert rows(frame, "A") == [("2024-01-02", 250 * 0.01, "2024-01-02")]

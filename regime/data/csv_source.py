@@ -29,7 +29,7 @@ import io
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
@@ -188,6 +188,19 @@ def _parse_date(cell: str, date_format: str | None) -> date:
     return parsed.date()
 
 
+def _skip_rows(table: _Table, count: int) -> _Table:
+    """``table`` without its first ``count`` data rows (``skip_rows``)."""
+    if count >= len(table.rows):
+        raise _fail(
+            table.origin,
+            table.header_line,
+            None,
+            f"skip_rows: {count} skips every one of the file's {len(table.rows)} data rows",
+            "lower skip_rows",
+        )
+    return replace(table, rows=table.rows[count:])
+
+
 def _read_table(path: Path) -> _Table:
     """Read ``path`` into trimmed string cells with physical line numbers.
 
@@ -337,6 +350,9 @@ class CsvSource(SourceBase):
         naming its series. Ignored for long rows with an explicit ``known_at``.
     scale : dict of str to float
         Per-series multiplier keyed by series id, e.g. ``0.01`` for percent.
+    skip_rows : int
+        Data rows right after the header to ignore, e.g. ``1`` for FRED-MD's
+        ``Transform:`` row of transformation codes.
     """
 
     kind: Literal["csv"]
@@ -347,6 +363,7 @@ class CsvSource(SourceBase):
     series: dict[str, str] | None = None
     lag_days: int | dict[str, int] | None = None
     scale: dict[str, float] = Field(default_factory=dict)
+    skip_rows: int = Field(0, ge=0, le=100)
 
     @field_validator("path")
     @classmethod
@@ -475,6 +492,8 @@ class CsvSource(SourceBase):
     def _parse(self, path: Path, context: LoadContext) -> pd.DataFrame:
         """Parse the file (what :meth:`load` does on a parsed-file cache miss)."""
         table = _read_table(path)
+        if self.skip_rows:
+            table = _skip_rows(table, self.skip_rows)
         today = pd.Timestamp(context.today).date()
         if self.layout == "wide":
             ids, dates, values, known = self._parse_wide(table, today)
