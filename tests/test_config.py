@@ -693,3 +693,9 @@ def test_a_merge_key_then_an_override_is_not_a_duplicate(small_config_text: str)
     )
     with pytest.raises(ConfigError, match=r"unknown key 'defaults_anchor'"):
         parse_config(text, PATH)  # merged and overridden keys pass the duplicate check
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_config_loads(path: Path):
+    """The configs in configs/ validate (their data files need not be present)."""
+    assert load_config(path).name
