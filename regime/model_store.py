@@ -49,7 +49,8 @@ CARD = "card.json"
 MARKDOWN = "card.md"
 MODEL_FILES = ("model.joblib", "model.skops")
 _VERSION = re.compile(r"^\d{4,}$")
-_TEMPORARY = (".staging-", ".current.tmp-", ".link.tmp-")
+# Names of what a save writes before it is in place (removed by the next save if killed).
+_STAGING, _CURRENT_TMP, _LINK_TMP = ".staging-", ".current.tmp-", ".link.tmp-"
 
 
 @dataclass(frozen=True)
@@ -216,22 +217,9 @@ def publish(
     root = versions_dir(models_dir, name)
     clean_leftovers(models_dir, name)
     _adopt_earlier_release(models_dir, name, step)
-    staging = root / f".staging-{uuid.uuid4().hex[:12]}"
-    try:
-        step("create the staging directory")
-        _mkdir(staging)
-        for file_name, payload in files.items():
-            step(f"write {file_name}")
-            _write(staging / file_name, payload)
-        versions = list_versions(models_dir, name)
-        version = f"{int(versions[-1]) + 1 if versions else 1:04d}"
-        step(f"rename the staging directory to version {version}")
-        _fsync_dir(staging)
-        os.rename(staging, root / version)
-        _fsync_dir(root)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    versions = list_versions(models_dir, name)
+    version = f"{int(versions[-1]) + 1 if versions else 1:04d}"
+    _stage_version(root, version, files, step)
     _point(root / CURRENT, version, step, "make version current")
     model_file = next(f for f in files if f in MODEL_FILES)
     _link_top_level(models_dir, name, model_file, step)
@@ -252,12 +240,12 @@ def clean_leftovers(models_dir: Path, name: str) -> None:
         never_current = _VERSION.match(path.name) and (
             current is None or int(path.name) > int(current)
         )
-        if path.name.startswith(_TEMPORARY) or never_current:
+        if path.name.startswith((_STAGING, _CURRENT_TMP, _LINK_TMP)) or never_current:
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)
-    for path in models_dir.glob(f".{name}.*{_TEMPORARY[2]}*"):
+    for path in models_dir.glob(f".{name}.*{_LINK_TMP}*"):
         path.unlink(missing_ok=True)
 
 
@@ -267,25 +255,40 @@ def _adopt_earlier_release(models_dir: Path, name: str, step: _Steps) -> None:
     root = versions_dir(models_dir, name)
     if not legacy.is_file() or legacy.is_symlink() or current_version(models_dir, name):
         return
-    staging = root / f".staging-{uuid.uuid4().hex[:12]}"
-    try:
-        step("adopt the earlier model as version 1")
-        _mkdir(staging)
+    files = {
+        target: source.read_bytes()
         for source, target in (
             (legacy, "model.joblib"),
             (models_dir / f"{name}.card.json", CARD),
             (models_dir / f"{name}.md", MARKDOWN),
-        ):
-            if source.is_file():
-                payload = source.read_bytes()
-                if target == CARD:
-                    payload = _renamed_in_card(payload, "model.joblib")
-                _write(staging / target, payload)
-        os.rename(staging, root / "0001")
+        )
+        if source.is_file()
+    }
+    if CARD in files:
+        files[CARD] = _renamed_in_card(files[CARD], "model.joblib")
+    _stage_version(root, "0001", files, step)
+    _point(root / CURRENT, "0001", step, "make the adopted version current")
+
+
+def _stage_version(root: Path, version: str, files: Mapping[str, bytes], step: _Steps) -> None:
+    """Write ``files`` into a staging directory, then rename it to ``root/version``.
+
+    On any failure the staging directory is removed and nothing is renamed.
+    """
+    staging = root / f"{_STAGING}{uuid.uuid4().hex[:12]}"
+    try:
+        step("create the staging directory")
+        _mkdir(staging)
+        for file_name, payload in files.items():
+            step(f"write {file_name}")
+            _write(staging / file_name, payload)
+        step(f"rename the staging directory to version {version}")
+        _fsync_dir(staging)
+        os.rename(staging, root / version)
+        _fsync_dir(root)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _point(root / CURRENT, "0001", step, "make the adopted version current")
 
 
 def _renamed_in_card(payload: bytes, model_file: str) -> bytes:
@@ -321,9 +324,11 @@ def _link_top_level(models_dir: Path, name: str, model_file: str, step: _Steps) 
 
 def _point(path: Path, target: str, step: _Steps, what: str) -> None:
     """Make ``path`` a symlink to ``target`` with one rename (atomic)."""
-    temporary = path.with_name(f".{path.name}{_TEMPORARY[2]}{uuid.uuid4().hex[:12]}")
-    if path.name == CURRENT:
-        temporary = path.with_name(f"{_TEMPORARY[1]}{uuid.uuid4().hex[:12]}")
+    token = uuid.uuid4().hex[:12]
+    is_current = path.name == CURRENT
+    temporary = path.with_name(
+        f"{_CURRENT_TMP}{token}" if is_current else f".{path.name}{_LINK_TMP}{token}"
+    )
     step(f"{what}: create a temporary link")
     os.symlink(target, temporary)
     try:

@@ -90,6 +90,20 @@ def test_leftovers_of_a_killed_save_are_removed(tmp_path: Path):
     assert current_version(tmp_path, "m") == "0001"
 
 
+def test_a_model_of_an_earlier_release_is_adopted_as_version_1(tmp_path: Path):
+    (tmp_path / "m.joblib").write_bytes(b"old")
+    (tmp_path / "m.card.json").write_text('{"sha256": "x", "artifact": "m.joblib"}', "utf-8")
+    (tmp_path / "m.md").write_text("# old", "utf-8")
+    assert locate(tmp_path / "m.joblib").version is None  # read as it is until a save
+    publish(tmp_path, "m", _files("new"))
+    assert list_versions(tmp_path, "m") == ["0001", "0002"]
+    adopted = locate(tmp_path / "m@1")
+    assert (adopted.directory / "model.joblib").read_bytes() == b"old"
+    assert json.loads(adopted.card.read_text("utf-8"))["artifact"] == "model.joblib"
+    assert (tmp_path / "m.joblib").is_symlink() and (tmp_path / "m.joblib").read_bytes() == b"new"
+    assert _temporaries(tmp_path) == []
+
+
 def test_a_second_holder_of_the_lock_fails_at_once(tmp_path: Path):
     with model_lock(tmp_path, "m"):
         started = time.monotonic()
