@@ -490,10 +490,7 @@ class CftcSource(SourceBase):
             A configured contract code is in none of the files.
         """
         files = [context.resolve(p) for p in self.paths]
-        try:
-            return load_with_cache(self, context, files, lambda: self._parse(context))
-        except RegimeError as exc:
-            raise bounded_error(exc) from None
+        return load_with_cache(self, context, files, lambda: self._parse(context))
 
     def _parse(self, context: LoadContext) -> pd.DataFrame:
         """Parse the files (what :meth:`load` does on a parsed-file cache miss)."""

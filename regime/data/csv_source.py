@@ -46,7 +46,7 @@ from regime.data.observations import (
     validate_observations,
 )
 from regime.data.parsed_cache import load_with_cache
-from regime.exceptions import ConfigError, DataError, DataFormatError, RegimeError, bounded_error
+from regime.exceptions import ConfigError, DataError, DataFormatError
 
 __all__ = ["MISSING_TOKENS", "CsvSource"]
 
@@ -484,10 +484,7 @@ class CsvSource(SourceBase):
             If ``lag_days`` or ``scale`` name a series the file does not hold.
         """
         path = context.resolve(self.path)
-        try:
-            return load_with_cache(self, context, [path], lambda: self._parse(path, context))
-        except RegimeError as exc:
-            raise bounded_error(exc) from None
+        return load_with_cache(self, context, [path], lambda: self._parse(path, context))
 
     def _parse(self, path: Path, context: LoadContext) -> pd.DataFrame:
         """Parse the file (what :meth:`load` does on a parsed-file cache miss)."""

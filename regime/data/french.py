@@ -656,10 +656,7 @@ class FrenchSource(SourceBase):
             Malformed file, or a row dated after ``context.today``.
         """
         path = context.resolve(self.path)
-        try:
-            return load_with_cache(self, context, [path], lambda: self._parse(path, context))
-        except RegimeError as exc:
-            raise bounded_error(exc) from None
+        return load_with_cache(self, context, [path], lambda: self._parse(path, context))
 
     def _parse(self, path: Path, context: LoadContext) -> pd.DataFrame:
         """Parse the file (what :meth:`load` does on a parsed-file cache miss)."""

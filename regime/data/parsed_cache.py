@@ -50,6 +50,7 @@ import pandas as pd
 
 from regime._io import atomic_write_bytes, sha256_bytes, sha256_file
 from regime.data.observations import COLUMNS
+from regime.exceptions import RegimeError, bounded_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from regime.data._base import LoadContext, SourceBase
@@ -150,7 +151,25 @@ def load_with_cache(
     -------
     pandas.DataFrame
         The observation table; a cached one equals the parsed one exactly.
+
+    Raises
+    ------
+    RegimeError
+        What ``parse`` raises, its message on one line and bounded in length
+        (:func:`regime.exceptions.bounded_error`).
     """
+    try:
+        return _load_with_cache(source, context, files, parse)
+    except RegimeError as exc:
+        raise bounded_error(exc) from None
+
+
+def _load_with_cache(
+    source: SourceBase,
+    context: LoadContext,
+    files: Sequence[Path],
+    parse: Callable[[], pd.DataFrame],
+) -> pd.DataFrame:
     if context.cache_dir is None:
         return parse()
     try:
