@@ -184,7 +184,8 @@ def fit_model(
     ``X`` with those parameters (see :func:`fit_estimator`).
     """
     slow = reuse or refresh(settings, X, y, label_known_at, fold, oos)
-    estimator = estimator or fit_estimator(settings, slow.params, X, y)
+    if estimator is None:
+        estimator = fit_estimator(settings, slow.params, X, y)
     calibrator = fit_recalibrator(
         settings.calibration, oos, settings.min_calibration_rows, float(y.mean()), settings.block
     )
