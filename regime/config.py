@@ -85,6 +85,9 @@ class ModelConfig(_Model):
     features whose fitted effect breaks the sign their builder declares,
     ``enforce`` holds the model to the declared signs (monotonic constraints
     for gradient boosting; offending features dropped for the logistic model).
+    ``combine``: ``none`` fits one model on every feature; ``pillars`` fits
+    one model per pillar on its features alone and averages their
+    probabilities (an equal-weight forecast combination).
     """
 
     estimator: Literal["logistic", "gradient_boosting"] = "logistic"
@@ -95,6 +98,7 @@ class ModelConfig(_Model):
     interval: float = Field(0.9, gt=0.0, lt=1.0)
     random_state: int = 0
     sign_priors: Literal["off", "report", "enforce"] = "report"
+    combine: Literal["none", "pillars"] = "none"
 
     @model_validator(mode="after")
     def _search_lists(self) -> ModelConfig:

@@ -78,6 +78,55 @@ class SignConstrained(ClassifierMixin, BaseEstimator):
         return self.estimator_.predict(np.asarray(X, dtype="float64")[:, self.keep_])
 
 
+class PillarAverage(ClassifierMixin, BaseEstimator):
+    """An equal-weight combination: one model per pillar, their probabilities averaged.
+
+    ``members`` holds ``(pillar, columns, pipeline)``: each pipeline is fitted
+    on its pillar's columns alone (indexes into ``X``). A pillar none of whose
+    columns has a value in the training rows has nothing to say and is left
+    out of the average. With few independent outcomes a model of every
+    feature at once overfits; the average of small models, each with one or
+    two inputs, is the classic remedy (forecast combination: Timmermann 2006;
+    Rapach, Strauss and Zhou 2010).
+    """
+
+    def __init__(self, members: list[tuple[str, tuple[int, ...], Any]] | None = None) -> None:
+        self.members = members
+
+    def fit(self, X: Any, y: Any) -> PillarAverage:
+        """Fit each pillar's pipeline on its own columns."""
+        X = np.asarray(X, dtype="float64")
+        fitted = []
+        for pillar, columns, pipeline in self.members or []:
+            part = X[:, list(columns)]
+            if np.isnan(part).all():
+                continue
+            fitted.append((pillar, tuple(columns), clone(pipeline).fit(part, y)))
+        if not fitted:
+            raise ValueError("no pillar has a value in the training rows")
+        self.members_ = fitted
+        self.classes_ = fitted[0][2].classes_
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def pillar_probabilities(self, X: Any) -> dict[str, np.ndarray]:
+        """Each fitted pillar's probability of the positive class."""
+        X = np.asarray(X, dtype="float64")
+        return {
+            pillar: pipeline.predict_proba(X[:, list(columns)])[:, 1]
+            for pillar, columns, pipeline in self.members_
+        }
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """The average of the pillars' class probabilities."""
+        positive = np.mean(list(self.pillar_probabilities(X).values()), axis=0)
+        return np.column_stack([1.0 - positive, positive])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most likely class."""
+        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
+
+
 class FillEmptyColumns(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Sets to 0 the columns that had no value at all in training; others keep their NaN.
 
@@ -108,7 +157,8 @@ def make_estimator(
     seed: int | None = None,
     overrides: dict[str, Any] | None = None,
     signs: tuple[int, ...] = (),
-) -> Pipeline:
+    pillars: tuple[str, ...] = (),
+) -> Pipeline | PillarAverage:
     """Build the unfitted pipeline; missing feature values are handled inside it.
 
     ``logistic``: median imputation with a missing-value indicator per feature
@@ -119,9 +169,28 @@ def make_estimator(
     ``config.random_state`` (bootstrap refits each get their own);
     ``overrides`` are parameters chosen by ``model.search``. ``signs`` (one
     per feature, in column order) are the declared effect signs, used when
-    ``model.sign_priors`` is ``enforce``.
+    ``model.sign_priors`` is ``enforce``. With ``model.combine: pillars``,
+    ``pillars`` (one per feature, in column order) group the columns, and the
+    model is a :class:`PillarAverage` of one such pipeline per pillar.
     Calibration is not part of the pipeline: see :mod:`regime.calibration`.
     """
+    if config.combine == "pillars" and pillars:
+        signs = tuple(signs) or (0,) * len(pillars)
+        members = []
+        for pillar in dict.fromkeys(pillars):
+            columns = tuple(i for i, p in enumerate(pillars) if p == pillar)
+            own = tuple(signs[i] for i in columns)
+            members.append((pillar, columns, _pipeline(config, seed, overrides, own)))
+        return PillarAverage(members)
+    return _pipeline(config, seed, overrides, signs)
+
+
+def _pipeline(
+    config: ModelConfig,
+    seed: int | None,
+    overrides: dict[str, Any] | None,
+    signs: tuple[int, ...],
+) -> Pipeline:
     cls, defaults = ESTIMATORS[config.estimator]
     params = {**defaults, **config.params, **(overrides or {})}
     if "random_state" in cls().get_params():

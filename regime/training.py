@@ -19,7 +19,7 @@ from regime.evaluation.metrics import evaluate
 from regime.exceptions import DataError
 from regime.fitted import FittedModel
 from regime.labels import leg_returns, make_labels
-from regime.model import make_estimator
+from regime.model import PillarAverage, make_estimator
 from regime.model_store import KEEP_VERSIONS, model_lock
 from regime.persistence import ARTIFACT_FORMAT, FITTED_KEYS, library_versions, write_artifact
 
@@ -223,15 +223,18 @@ def with_as_of(config: Config, as_of: date | None) -> Config:
     return config.model_copy(update={"training": training})
 
 
-def fit_settings(config: Config, signs: tuple[int, ...] = ()) -> FitSettings:
+def fit_settings(
+    config: Config, signs: tuple[int, ...] = (), pillars: tuple[str, ...] = ()
+) -> FitSettings:
     """How the walk-forward and the final fit build their models, from the config.
 
     ``signs`` are the features' declared signs in column order (used by
-    ``model.sign_priors: enforce``).
+    ``model.sign_priors: enforce``), ``pillars`` their pillars (used by
+    ``model.combine: pillars``).
     """
     model = config.model
     return FitSettings(
-        make=partial(_make, model, signs),
+        make=partial(_make, model, signs, pillars),
         calibration=model.calibration,
         min_calibration_rows=config.evaluation.min_calibration_days,
         bootstrap=model.bootstrap,
@@ -244,31 +247,54 @@ def fit_settings(config: Config, signs: tuple[int, ...] = ()) -> FitSettings:
     )
 
 
-def _make(model: ModelConfig, signs: tuple[int, ...], seed: int | None, params: dict) -> Any:
-    return make_estimator(model, seed, params, signs)
+def _make(
+    model: ModelConfig,
+    signs: tuple[int, ...],
+    pillars: tuple[str, ...],
+    seed: int | None,
+    params: dict,
+) -> Any:
+    return make_estimator(model, seed, params, signs, pillars)
 
 
-def column_signs(dataset: Dataset, X: pd.DataFrame) -> tuple[int, ...]:
-    """The declared sign of each column of ``X``."""
+def dataset_fit_settings(config: Config, dataset: Dataset, X: pd.DataFrame) -> FitSettings:
+    """:func:`fit_settings` with the declared sign and the pillar of each column of ``X``."""
     declared = dataset.feature_set.signs
-    return tuple(declared.get(name, 0) for name in X.columns)
+    signs = tuple(declared.get(name, 0) for name in X.columns)
+    pillars = tuple(dataset.pillar_of[name] for name in X.columns)
+    return fit_settings(config, signs, pillars)
 
 
 def sign_report(final: FittedModel, declared: dict[str, int]) -> list[dict[str, Any]]:
-    """Each feature's declared sign and fitted coefficient (logistic models; else empty)."""
-    estimator = final.estimator[-1]
-    if not hasattr(estimator, "coef_"):
-        return []
-    names = list(final.estimator[:-1].get_feature_names_out(final.feature_names))
-    coefficients = dict(zip(names, estimator.coef_[0], strict=True))
+    """Each feature's declared sign and fitted coefficient (logistic models; else empty).
+
+    A pillar average reports each pillar model's coefficients; a feature of a
+    pillar left out of the average (no training value) is not listed.
+    """
+    estimator = final.estimator
+    if isinstance(estimator, PillarAverage):
+        parts = [
+            (pipeline, [final.feature_names[i] for i in columns])
+            for _, columns, pipeline in estimator.members_
+        ]
+    else:
+        parts = [(estimator, list(final.feature_names))]
+    coefficients: dict[str, float] = {}
+    for pipeline, features in parts:
+        if not hasattr(pipeline[-1], "coef_"):
+            return []
+        names = list(pipeline[:-1].get_feature_names_out(features))
+        fitted = dict(zip(names, pipeline[-1].coef_[0], strict=True))
+        coefficients.update({name: float(fitted[name]) for name in features})
     return [
         {
             "feature": name,
             "prior": declared.get(name, 0),
-            "coefficient": float(coefficients[name]),
+            "coefficient": coefficients[name],
             "breaks_prior": bool(declared.get(name, 0) * coefficients[name] < 0),
         }
         for name in final.feature_names
+        if name in coefficients
     ]
 
 
@@ -321,7 +347,7 @@ def backtest(
     (:mod:`regime.evaluation.report`); ``dataset`` as in :func:`prepare_training`.
     """
     dataset, data = prepare_training(config, context, dataset)
-    settings = replace(fit_settings(config, column_signs(dataset, data.X)), bootstrap=0)
+    settings = replace(dataset_fit_settings(config, dataset, data.X), bootstrap=0)
     result = walk_forward(
         settings,
         data.X,
@@ -359,9 +385,7 @@ def train_config(
     newest versions stay; ``dataset`` as in :func:`prepare_training`.
     """
     with model_lock(models_dir, config.name):
-        return _train_locked(
-            config, config_dir, models_dir, context, model_format, keep, dataset
-        )
+        return _train_locked(config, config_dir, models_dir, context, model_format, keep, dataset)
 
 
 def _train_locked(
@@ -376,7 +400,7 @@ def _train_locked(
     context = context or LoadContext.for_config(config_dir, config.data.cache_dir)
     dataset, data = prepare_training(config, context, dataset)
     X, y = data.X, data.y
-    settings = fit_settings(config, column_signs(dataset, X))
+    settings = dataset_fit_settings(config, dataset, X)
     logger.info("walk-forward on %d rows", len(X))
     evaluation = walk_forward(
         settings, X, y, data.label_known_at, config.evaluation, config.purge_days

@@ -26,3 +26,48 @@ def test_boosting_fits_a_column_with_no_value_in_training(sign_priors: str):
     np.testing.assert_allclose(
         with_late.predict_proba(later)[:, 1], without.predict_proba(X[["a", "c"]])[:, 1]
     )
+
+
+def test_pillar_average_is_the_mean_of_each_pillars_own_model():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(600, 4))
+    y = (X[:, 0] - X[:, 2] + rng.normal(size=600) > 0).astype(int)
+    pillars = ("credit", "momentum", "credit", "term")
+    config = ModelConfig(combine="pillars", sign_priors="enforce")
+    combined = make_estimator(config, signs=(1, 1, 1, 0), pillars=pillars).fit(X, y)
+
+    alone = {
+        "credit": make_estimator(ModelConfig(sign_priors="enforce"), signs=(1, 1)).fit(
+            X[:, [0, 2]], y
+        ),
+        "momentum": make_estimator(ModelConfig(), signs=(1,)).fit(X[:, [1]], y),
+        "term": make_estimator(ModelConfig(), signs=(0,)).fit(X[:, [3]], y),
+    }
+    columns = {"credit": [0, 2], "momentum": [1], "term": [3]}
+    expected = np.mean(
+        [model.predict_proba(X[:, columns[p]])[:, 1] for p, model in alone.items()], axis=0
+    )
+    np.testing.assert_allclose(combined.predict_proba(X)[:, 1], expected)
+    assert set(combined.pillar_probabilities(X)) == {"credit", "momentum", "term"}
+    # credit's second column breaks its declared sign and is dropped inside credit's model only
+    credit = combined.members_[0][2][-1]
+    assert list(credit.keep_[:2]) == [True, False]
+
+
+def test_a_pillar_with_no_training_value_is_left_out_of_the_average():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(500, 3))
+    y = (X[:, 0] + rng.normal(size=500) > 0).astype(int)
+    X[:, 2] = np.nan  # the late pillar has not started in the training window
+    pillars = ("credit", "momentum", "late")
+    combined = make_estimator(ModelConfig(combine="pillars"), pillars=pillars).fit(X, y)
+    assert [member[0] for member in combined.members_] == ["credit", "momentum"]
+    later = X.copy()
+    later[:, 2] = rng.normal(size=500)  # it has values when the model scores
+    two = make_estimator(ModelConfig(combine="pillars"), pillars=pillars[:2]).fit(X[:, :2], y)
+    np.testing.assert_allclose(
+        combined.predict_proba(later)[:, 1], two.predict_proba(X[:, :2])[:, 1]
+    )
+    empty = np.full((50, 3), np.nan)
+    with pytest.raises(ValueError, match="no pillar has a value"):
+        make_estimator(ModelConfig(combine="pillars"), pillars=pillars).fit(empty, y[:50])

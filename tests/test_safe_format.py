@@ -25,16 +25,23 @@ from regime.config import parse_config
 from regime.data._base import LoadContext
 from regime.exceptions import ArtifactError
 from regime.fitted import FittedModel
-from regime.model import SignConstrained
+from regime.model import PillarAverage, SignConstrained
 from regime.safe_format import SAFE_FORMAT, TRUSTED_TYPES, dump_safe, load_safe
 
 SOURCE = "models/demo/v3/model.skops"
 
 #: estimator, calibration, sign priors, estimator params: every kind of object a model holds.
 VARIANTS = {
-    "logistic_shrink_enforce": ("logistic", "shrink", "enforce", "{}"),
-    "logistic_sigmoid_report": ("logistic", "sigmoid", "report", "{}"),
-    "boosting_isotonic_enforce": ("gradient_boosting", "isotonic", "enforce", "{max_iter: 20}"),
+    "logistic_shrink_enforce": ("logistic", "shrink", "enforce", "{}", "none"),
+    "logistic_sigmoid_report": ("logistic", "sigmoid", "report", "{}", "none"),
+    "boosting_isotonic_enforce": (
+        "gradient_boosting",
+        "isotonic",
+        "enforce",
+        "{max_iter: 20}",
+        "none",
+    ),
+    "pillar_average_enforce": ("logistic", "shrink", "enforce", "{}", "pillars"),
 }
 
 CONFIG = """
@@ -48,7 +55,7 @@ features:
   - builder: valuations.relative_pe
     params: {{window_days: 504, min_days: 126}}
 model: {{estimator: {estimator}, calibration: {calibration}, sign_priors: {priors},
-         bootstrap: 2, params: {params}}}
+         bootstrap: 2, params: {params}, combine: {combine}}}
 evaluation: {{min_train_days: 504, step_days: 126, interval_every_days: 252,
               min_calibration_days: 60}}
 """
@@ -60,7 +67,7 @@ class _Captured(Exception):
 
 def _train(variant: str, models_dir: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     """The artifact dict exactly as train_config builds it, and the training X."""
-    estimator, calibration, priors, params = VARIANTS[variant]
+    estimator, calibration, priors, params, combine = VARIANTS[variant]
     config = parse_config(
         CONFIG.format(
             variant=variant,
@@ -68,6 +75,7 @@ def _train(variant: str, models_dir: Path) -> tuple[dict[str, Any], pd.DataFrame
             calibration=calibration,
             priors=priors,
             params=params,
+            combine=combine,
         ),
         f"safe_{variant}.yaml",
     )
@@ -157,15 +165,20 @@ def test_every_model_scores_identically_after_a_round_trip(trained):
             assert stamp == original and stamp.unit == original.unit
         assert after.calibrated_on == before.calibrated_on
 
-    # The variants cover what the file must hold: each recalibration method and SignConstrained.
-    estimator, calibration, priors, _ = VARIANTS[variant]
+    # The variants cover what the file must hold: each recalibration method, SignConstrained
+    # and PillarAverage.
+    estimator, calibration, priors, _, combine = VARIANTS[variant]
     methods = {m.calibrator.method for m in _models(loaded) if m.calibrator is not None}
     assert methods == {calibration}
     assert all(isinstance(m.calibrator, Recalibrator | None) for m in _models(loaded))
-    last_step = loaded["final"].estimator[-1]
-    assert isinstance(last_step, SignConstrained) == (
-        estimator == "logistic" and priors == "enforce"
-    )
+    final = loaded["final"].estimator
+    assert isinstance(final, PillarAverage) == (combine == "pillars")
+    pipelines = [p for _, _, p in final.members_] if combine == "pillars" else [final]
+    assert len(pipelines) == (4 if combine == "pillars" else 1)
+    for pipeline in pipelines:
+        assert isinstance(pipeline[-1], SignConstrained) == (
+            estimator == "logistic" and priors == "enforce"
+        )
 
 
 def test_refits_shared_by_folds_are_stored_once_and_shared_again(trained):
@@ -183,8 +196,9 @@ def test_refits_shared_by_folds_are_stored_once_and_shared_again(trained):
     assert len({i for refits in before for i in refits}) < sum(map(len, before))  # some shared
     distinct = {id(m.estimator) for m in _models(artifact)}
     distinct |= {id(r) for m in _models(artifact) for r in m.bootstrap}
-    pipelines = [t for t in _schema_nodes(payload) if t == "sklearn.pipeline.Pipeline"]
-    assert len(pipelines) == len(distinct)  # each pipeline once in the file
+    top = type(artifact["final"].estimator)
+    models = [t for t in _schema_nodes(payload) if t == f"{top.__module__}.{top.__name__}"]
+    assert len(models) == len(distinct)  # each fitted model once in the file
     assert sharing(loaded) == before
 
 

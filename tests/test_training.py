@@ -60,12 +60,19 @@ def test_block_bootstrap_indices_are_blocks_of_consecutive_rows():
 
 
 @pytest.mark.parametrize(
-    ("estimator", "calibration"), [("gradient_boosting", "isotonic"), ("logistic", "sigmoid")]
+    ("estimator", "calibration", "combine"),
+    [
+        ("gradient_boosting", "isotonic", "none"),
+        ("logistic", "sigmoid", "none"),
+        ("logistic", "shrink", "pillars"),
+    ],
 )
-def test_other_estimators_train_and_score(tmp_path: Path, estimator: str, calibration: str):
+def test_other_estimators_train_and_score(
+    tmp_path: Path, estimator: str, calibration: str, combine: str
+):
     config = parse_config(
         f"""
-name: alt_{estimator}
+name: alt_{estimator}_{combine}
 data: {{sources: [{{kind: sample, seed: 3, start: 2012-01-02, end: 2018-12-31}}]}}
 target: {{small: SMALL_TR, large: LARGE_TR, horizon_days: 42}}
 features:
@@ -74,7 +81,7 @@ features:
   - builder: valuations.relative_pe
     params: {{window_days: 504, min_days: 126}}
 model: {{estimator: {estimator}, calibration: {calibration}, bootstrap: 2,
-         params: {{}}}}
+         params: {{}}, combine: {combine}}}
 evaluation: {{min_train_days: 504, step_days: 252}}
 """,
         "alt.yaml",
@@ -87,6 +94,9 @@ evaluation: {{min_train_days: 504, step_days: 252}}
     assert total == pytest.approx(card.probability, abs=1e-9)
     assert card.interval is not None and card.interval[0] <= card.interval[1]
     assert card.contributions["flows"] == 0.0  # no flows features in this config
+    if estimator == "logistic":  # the card lists one coefficient per feature
+        features = load_model(result.artifact_path).feature_names
+        assert [row["feature"] for row in result.card["sign_priors"]] == features
 
 
 def test_plot_history_draws_probability_interval_and_thresholds(tmp_path: Path):
