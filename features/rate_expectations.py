@@ -23,10 +23,8 @@ STEP = 0.25
 #: The ways :class:`CutsPriced` can price the next year's policy path, in order.
 PRICING_MODES: tuple[str, ...] = ("futures", "bill", "two_year")
 
-#: The mode a config naming none of futures / bill / two_year gets. The intended default
-#: is ``{"bill": "DGS1"}``; it stays the 2-year for now because the bundled demo and test
-#: configs name no mode and the simulated sample has no DGS1 (switch it once it does).
-DEFAULT_PRICING: dict[str, str] = {"two_year": "DGS2"}
+#: The mode a config naming none of futures / bill / two_year gets: the 1-year Treasury.
+DEFAULT_PRICING: dict[str, str] = {"bill": "DGS1"}
 
 
 @register
@@ -46,10 +44,9 @@ class CutsPriced(FeatureBuilder):
       beyond 12 months, so (policy - 2y) reads "hikes priced" on most days
       since 1990 even when the market expects no move.
 
-    A config naming none of the three gets :data:`DEFAULT_PRICING`: the
-    2-year (DGS2) for now, so the demo and test configs that name no mode
-    keep their meaning; the intended default is ``bill: DGS1`` once the
-    simulated sample provides DGS1. Naming more than one of ``futures``,
+    A config naming none of the three gets :data:`DEFAULT_PRICING`,
+    ``bill: DGS1``; a config that names ``two_year: DGS2`` keeps the 2-year.
+    Naming more than one of ``futures``,
     ``bill`` and ``two_year`` is a config error. Only the chosen mode's series
     is an input.
     """

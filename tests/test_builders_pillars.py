@@ -313,7 +313,7 @@ def _rates_panel() -> PointInTimePanel:
         ({"bill": "DTB6"}, ["DFF", "DTB6"], 1.0),
         ({"two_year": "DGS2"}, ["DFF", "DGS2"], -1.0),
         ({"policy_rate": "DFF", "two_year": "DGS2"}, ["DFF", "DGS2"], -1.0),  # existing configs
-        ({}, ["DFF", "DGS2"], -1.0),  # the default (DEFAULT_PRICING) for configs naming none
+        ({}, ["DFF", "DGS1"], 2.0),  # the default for configs naming none: the 1-year
     ],
 )
 def test_cuts_priced_modes(params, inputs, cuts):
@@ -329,9 +329,9 @@ def test_the_default_pricing_is_one_constant(monkeypatch):
     from features import rate_expectations
 
     cls = get_builder("rate_expectations.cuts_priced")
-    monkeypatch.setattr(rate_expectations, "DEFAULT_PRICING", {"bill": "DGS1"})
+    monkeypatch.setattr(rate_expectations, "DEFAULT_PRICING", {"bill": "DTB6"})
     builder = cls()
-    assert (builder.mode, builder.input_series()) == ("bill", ["DFF", "DGS1"])
+    assert (builder.mode, builder.input_series()) == ("bill", ["DFF", "DTB6"])
     assert cls(two_year="DGS2").mode == "two_year"  # an explicit mode wins
 
 

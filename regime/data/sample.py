@@ -6,8 +6,10 @@ pillar is a noisy, lagged window on those drivers:
 
 - ``earnings_revisions``: the revision-breadth spread reflects the latent
   regime (positive sign), monthly, known 10 business days after month end;
-- ``rate_expectations``: cuts priced (``DFF - DGS2``) anticipate cuts, and cuts
-  delivered over six months raise the expected relative return (positive);
+- ``rate_expectations``: cuts priced (``DFF - DGS1``, the 1-year yield being
+  the expected policy rate over the next year; ``DFF - DGS2`` with a term
+  premium) anticipate cuts, and cuts delivered over six months raise the
+  expected relative return (positive);
 - ``valuations``: small caps get cheap after underperforming, and cheapness
   mean-reverts (cheap relative P/E -> positive);
 - ``positioning``: speculators chase the last quarter; crowded longs hurt
@@ -43,6 +45,7 @@ SAMPLE_SERIES: tuple[str, ...] = (
     "RTY_LEV_NET_OI",
     "DFF",
     "DGS2",
+    "DGS1",
     "SMALL_REV_BREADTH",
     "LARGE_REV_BREADTH",
 )
@@ -210,6 +213,13 @@ def simulate_sample(seed: int, start: str | date, end: str | date) -> pd.DataFra
         frames.append(
             make_observations(series, me_dates, values[month_end], add_business_days(me_dates, 10))
         )
+
+    # The 1-year yield: the policy rate expected over the next 252 days plus a small term
+    # premium. Drawn last, so the series above are those of earlier releases.
+    expected = pd.Series(policy[::-1]).rolling(252, min_periods=1).mean().to_numpy()[::-1]
+    one_year_noise = np.cumsum(rng.normal(0.0, 0.01, n))
+    one_year_noise -= pd.Series(one_year_noise).rolling(60, min_periods=1).mean().to_numpy()
+    frames.append(daily("DGS1", expected + 0.05 + one_year_noise, 1))
     return concat_observations(frames)
 
 
