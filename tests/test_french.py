@@ -11,6 +11,10 @@ byte for byte per kept line (CRLF, padding, titles, copyright):
   no copyright and no final newline (as in the public copy).
 * ``Portfolios_Formed_on_ME_Daily_VW_excel.csv``: the Excel re-save (``Date,``
   header, unpadded numbers, ``2-Dec`` column names).
+
+``25_Portfolios_5x5_layout.CSV`` has the layout of the 25 size x BE/ME
+portfolios file (header first as in the public copy, padded columns, the
+multi-line BE/ME titles, CRLF) with invented values.
 """
 
 from __future__ import annotations
@@ -461,6 +465,74 @@ def test_config_validation(override, message):
     config = {"kind": "french", "path": ME, "columns": {"Lo 30": "SMALL"}, **override}
     with pytest.raises(ValidationError, match=message):
         FrenchSource.model_validate(config)
+
+
+FIVE_BY_FIVE = "25_Portfolios_5x5_layout.CSV"
+SMALL_ROW = ["SMALL LoBM", "ME1 BM2", "ME1 BM3", "ME1 BM4", "SMALL HiBM"]
+BIG_ROW = ["BIG LoBM", "ME5 BM2", "ME5 BM3", "ME5 BM4", "BIG HiBM"]
+
+
+def _size_rows(**kwargs: object) -> FrenchSource:
+    return FrenchSource.model_validate(
+        {
+            "kind": "french",
+            "path": FIVE_BY_FIVE,
+            "table": "Average of BE/ME",
+            "groups": {"SMALL_BEME": SMALL_ROW, "LARGE_BEME": BIG_ROW},
+            "weight_tables": ["Number of Firms", "Average Market Cap"],
+            "percent": False,
+            **kwargs,
+        }
+    )
+
+
+def test_groups_are_market_value_weighted_averages_of_their_cells():
+    frame = _size_rows(lag_days=45).load(_context())
+    file = read_french_file(FIXTURES / FIVE_BY_FIVE)
+    beme, firms, cap = (
+        file.select(t).data for t in ("Average of BE/ME", "Number of Firms", "Average Market Cap")
+    )
+    for series, row in (("SMALL_BEME", SMALL_ROW), ("LARGE_BEME", BIG_ROW)):
+        weight = firms[row] * cap[row]
+        expected = (beme[row] * weight).sum(axis=1) / weight.sum(axis=1)
+        got = _series(frame, series)
+        assert got.loc["1926-07-31"] == pytest.approx(expected.loc["1926-07-31"], rel=1e-12)
+        assert got.loc["1926-08-31"] == pytest.approx(expected.loc["1926-08-31"], rel=1e-12)
+    # ME5 BM4 is -99.99 in September: the big row is missing then, not averaged over four cells
+    assert "1926-09-30" not in _series(frame, "LARGE_BEME").index
+    assert "1926-09-30" in _series(frame, "SMALL_BEME").index
+    assert set(frame["known_at"] - frame["date"]) >= {pd.Timedelta(days=63)}  # 45 business days
+
+
+def test_groups_and_columns_mix_and_a_single_cell_group_is_that_cell():
+    frame = _size_rows(columns={"ME1 BM3": "CELL"}, groups={"ONE": ["ME1 BM3"]}).load(_context())
+    pd.testing.assert_series_equal(_series(frame, "ONE"), _series(frame, "CELL"))
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"weight_tables": []}, "groups needs weight_tables"),
+        ({"groups": {"SMALL_BEME": []}}, "at least one column"),
+        ({"columns": {"ME1 BM3": "SMALL_BEME"}}, "in both columns and groups"),
+    ],
+)
+def test_group_config_errors(override, message):
+    with pytest.raises(ValidationError, match=message):
+        _size_rows(**override)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"groups": {"X": ["ME1 BM9"]}}, "has no column 'ME1 BM9'.*fix `groups`"),
+        ({"weight_tables": ["Average Market Cap", "Average of BE/ME"]}, "is the table"),
+        ({"weight_tables": ["Average Firm Size"]}, "no table title contains 'Average Firm Size'"),
+    ],
+)
+def test_group_data_errors_name_the_file_and_what_to_fix(override, message):
+    with pytest.raises(DataError, match=message):
+        _size_rows(**override).load(_context())
 
 
 def test_config_defaults():

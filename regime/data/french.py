@@ -46,7 +46,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from regime.calendar import FIRST_DAY
 from regime.data._base import LoadContext, SourceBase
@@ -578,6 +578,17 @@ class FrenchSource(SourceBase):
         French column name to our series id, e.g. ``{"Lo 30": "SMALL"}``.
         Excel re-saves rename ``Dec 2`` .. ``Dec 9`` to ``2-Dec`` .. ``9-Dec``;
         use the names the file has.
+    groups : dict of str to list of str
+        Series id to several columns of ``table``, combined into one series:
+        their average weighted by the product of the same columns in
+        ``weight_tables``. E.g. the book-to-market of the smallest size
+        quintile from the 25 size x BE/ME portfolios: its five cells' BE/ME,
+        weighted by number of firms x average market cap (each cell's market
+        value). A row where a cell or its weight is missing is missing: the
+        group's make-up never changes silently.
+    weight_tables : list of str or int
+        The tables whose product weighs the columns of ``groups`` (each
+        selected like ``table``); required with ``groups``, ignored otherwise.
     percent : bool
         True (default) to divide by 100, the library's returns being percent.
         Set it False for ``Number of Firms``, ``Average Firm Size`` and the
@@ -601,7 +612,9 @@ class FrenchSource(SourceBase):
     kind: Literal["french"]
     path: str = Field(min_length=1)
     table: str | int = 0
-    columns: dict[str, str]
+    columns: dict[str, str] = Field(default_factory=dict)
+    groups: dict[str, list[str]] = Field(default_factory=dict)
+    weight_tables: list[str | int] = Field(default_factory=list)
     percent: bool = True
     lag_days: int = Field(default=0, ge=0, le=260)
 
@@ -614,11 +627,29 @@ class FrenchSource(SourceBase):
             raise ValueError("table title must not be empty")
         return value
 
+    @model_validator(mode="after")
+    def _columns_or_groups(self) -> FrenchSource:
+        if not self.columns and not self.groups:
+            raise ValueError(
+                "columns must map at least one French column to a series id "
+                "(or groups several columns to one)"
+            )
+        if self.groups and not self.weight_tables:
+            raise ValueError(
+                "groups needs weight_tables: the tables whose product weighs each column, "
+                'e.g. ["Number of Firms", "Average Market Cap"]'
+            )
+        both = set(self.columns.values()) & set(self.groups)
+        if both:
+            raise ValueError(f"series id {sorted(both)[0]!r} is in both columns and groups")
+        for series, members in self.groups.items():
+            if not series.strip() or not members or any(not m.strip() for m in members):
+                raise ValueError(f"groups.{series}: give a series id and at least one column")
+        return self
+
     @field_validator("columns")
     @classmethod
     def _check_columns(cls, value: dict[str, str]) -> dict[str, str]:
-        if not value:
-            raise ValueError("columns must map at least one French column to a series id")
         for column, series in value.items():
             if not column.strip() or not series.strip():
                 raise ValueError(f"empty column name or series id in {column!r}: {series!r}")
@@ -662,12 +693,9 @@ class FrenchSource(SourceBase):
         """Parse the file (what :meth:`load` does on a parsed-file cache miss)."""
         french = read_french_file(path)
         table = french.select(self.table)
-        unknown = [column for column in self.columns if column not in table.columns]
-        if unknown:
-            raise DataError(
-                f"{french.origin}: table {table.describe()} has no column {unknown[0]!r}; "
-                f"its columns are {list(table.columns)}; fix `columns` in the config"
-            )
+        grouped = [column for members in self.groups.values() for column in members]
+        _check_columns(french, table, list(self.columns), "columns")
+        _check_columns(french, table, grouped, "groups")
         today = pd.Timestamp(context.today).normalize()
         late = np.flatnonzero(table.data.index > today)
         if late.size:
@@ -687,8 +715,11 @@ class FrenchSource(SourceBase):
         dates = table.data.index
         known_at = add_business_days(dates, self.lag_days)
         frames = []
-        for column, series in self.columns.items():
-            values = table.data[column].to_numpy(dtype="float64")
+        columns = {series: table.data[column] for column, series in self.columns.items()}
+        if self.groups:
+            columns |= _weighted_groups(french, table, self.groups, self.weight_tables, grouped)
+        for series, column in columns.items():
+            values = column.to_numpy(dtype="float64")
             if self.percent:
                 # Rounding undoes the binary noise of the division (0.14 / 100 is
                 # 0.0014000000000000002); the library has at most 4 decimals.
@@ -696,3 +727,46 @@ class FrenchSource(SourceBase):
             frames.append(make_observations(series, dates, values, known_at))
         origin = f"{french.origin} table {table.describe()}"
         return validate_observations(concat_observations(frames), origin)
+
+
+def _check_columns(french: FrenchFile, table: FrenchTable, wanted: list[str], key: str) -> None:
+    """A DataError naming the first of ``wanted`` that ``table`` lacks."""
+    unknown = [column for column in wanted if column not in table.columns]
+    if unknown:
+        raise DataError(
+            f"{french.origin}: table {table.describe()} has no column {unknown[0]!r}; "
+            f"its columns are {list(table.columns)}; fix `{key}` in the config"
+        )
+
+
+def _weighted_groups(
+    french: FrenchFile,
+    table: FrenchTable,
+    groups: dict[str, list[str]],
+    weight_tables: list[str | int],
+    grouped: list[str],
+) -> dict[str, pd.Series]:
+    """Each group's weighted average of ``table``'s columns on ``table``'s dates.
+
+    A column's weight is the product of the same column in every weight
+    table; a date where a member or a weight is missing (or a weight table
+    has no row) gives NaN.
+    """
+    weight = pd.DataFrame(1.0, index=table.data.index, columns=grouped)
+    for key in weight_tables:
+        factor = french.select(key)
+        if factor.index == table.index:
+            raise DataError(
+                f"{french.origin}: weight table {factor.describe()} is the table being "
+                "weighted; set `weight_tables` to other tables"
+            )
+        _check_columns(french, factor, grouped, "groups")
+        weight = weight * factor.data[grouped].reindex(table.data.index)
+    values = table.data[grouped]
+    out = {}
+    for series, members in groups.items():
+        w, v = weight[members], values[members]
+        complete = (w.notna() & v.notna()).all(axis=1) & (w.sum(axis=1) > 0)
+        average = (w * v).sum(axis=1) / w.sum(axis=1)
+        out[series] = average.where(complete)
+    return out
