@@ -26,6 +26,10 @@ PRICING_MODES: tuple[str, ...] = ("futures", "bill", "two_year")
 #: The mode a config naming none of futures / bill / two_year gets: the 1-year Treasury.
 DEFAULT_PRICING: dict[str, str] = {"bill": "DGS1"}
 
+#: The target a ``cuts_delivered`` naming no rate gets: FRED's range top, then the single
+#: target before December 2008.
+DEFAULT_TARGET: dict[str, str] = {"target_upper": "DFEDTARU", "target_before": "DFEDTAR"}
+
 
 @register
 class CutsPriced(FeatureBuilder):
@@ -110,13 +114,15 @@ class CutsDelivered(FeatureBuilder):
       December 2008) has its first observation, then ``target_upper`` - and the
       feature counts 25 bp steps, rounded to the nearest step (half away from
       zero). Preferred: the target moves only when the FOMC acts.
-    * effective rate (neither given; the default, for existing configs): the
-      difference of ``policy_rate`` (DFF) in percentage points. The effective
-      rate drifts a few basis points from day to day (month and quarter ends,
+    * effective rate (``policy_rate`` given, no target): the difference of
+      ``policy_rate`` (e.g. DFF) in percentage points. The effective rate
+      drifts a few basis points from day to day (month and quarter ends,
       reserve conditions), so "no cuts delivered" (<= 0) fires at random
       while the target is unchanged.
 
-    Giving only one of the two target params is a config error.
+    A config naming none of the three gets :data:`DEFAULT_TARGET` (DFEDTARU
+    spliced with DFEDTAR). Giving only one of the two target params is a
+    config error.
     """
 
     name: ClassVar[str] = "rate_expectations.cuts_delivered"
@@ -127,6 +133,16 @@ class CutsDelivered(FeatureBuilder):
     months: int = Field(6, ge=1, le=36)
     target_upper: str | None = None
     target_before: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _target_by_default(cls, data: Any) -> Any:
+        """No ``policy_rate`` and no target named: the FOMC target (:data:`DEFAULT_TARGET`)."""
+        if isinstance(data, dict) and not {"policy_rate", "target_upper", "target_before"} & {
+            key for key, value in data.items() if value is not None
+        }:
+            return {**data, **DEFAULT_TARGET}
+        return data
 
     @model_validator(mode="after")
     def _both_targets_or_neither(self) -> CutsDelivered:

@@ -86,12 +86,11 @@ def test_every_builder_declares_a_sign_for_each_feature_it_builds():
     assert set(INSTANCES) == set(BUILDERS)
     rng = np.random.default_rng(0)
     n = len(DAYS)
-    ids = {"S", "L", "BAA10Y", "T10Y2Y", "BAA", "DGS10", "DFF", "DGS1", "DGS2"}
-    for cls in BUILDERS.values():
-        for field in cls.input_fields:
-            default = cls.model_fields[field].default if field in cls.model_fields else None
-            if isinstance(default, str):
-                ids.add(default)
+    ids = {
+        series
+        for name, params in INSTANCES.items()
+        for series in get_builder(name).model_validate(params).input_series()
+    }
     panel = _panel({s: 1.0 + 0.01 * rng.random(n) for s in sorted(ids)})
     for name, params in INSTANCES.items():
         builder = get_builder(name).model_validate(params)
@@ -403,7 +402,9 @@ def test_cuts_delivered_on_the_spliced_target_in_25bp_steps():
 
 def test_cuts_delivered_keeps_the_effective_rate_mode_and_needs_both_targets():
     cls = get_builder("rate_expectations.cuts_delivered")
-    assert cls().input_series() == ["DFF"]
+    assert cls().input_series() == ["DFEDTARU", "DFEDTAR"]  # the default: the FOMC target
+    assert cls.model_validate({"months": 3}).uses_target
+    assert cls(policy_rate="DFF").input_series() == ["DFF"]  # naming a rate keeps it
     n = len(DAYS)
     noisy = 5.33 + np.where(np.arange(n) % 2 == 0, 0.0, -0.01)
     out = cls(policy_rate="FF", months=1).build(_panel({"FF": noisy}))["cuts_delivered_1m"]

@@ -14,7 +14,18 @@ from regime.dataset import FeatureSet
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
-FRED_IDS = ["DFF", "DGS1", "DGS2", "DGS10", "BAA10Y", "T10Y2Y", "ICSA", "UMCSENT"]
+FRED_IDS = [
+    "DFF",
+    "DGS1",
+    "DGS2",
+    "DFEDTARU",
+    "DFEDTAR",
+    "DGS10",
+    "BAA10Y",
+    "T10Y2Y",
+    "ICSA",
+    "UMCSENT",
+]
 
 
 def test_live_config_names_the_issue_series_and_parses():
@@ -25,7 +36,8 @@ def test_live_config_names_the_issue_series_and_parses():
     assert not config.synthetic
     # No default lag: every vendor CSV (none carries known_at on every row) sets one.
     assert all(s.lag_days is not None for s in config.data.sources if s.kind == "csv")
-    assert {"RTY_LEV_NET_OI", "DFF", "DGS1"} <= set(FeatureSet.from_config(config).input_series)
+    inputs = set(FeatureSet.from_config(config).input_series)
+    assert {"RTY_LEV_NET_OI", "DFF", "DGS1", "DFEDTARU", "DFEDTAR"} <= inputs
 
 
 def _fred_series(series_id: str) -> FakeSeries:

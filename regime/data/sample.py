@@ -9,7 +9,8 @@ pillar is a noisy, lagged window on those drivers:
 - ``rate_expectations``: cuts priced (``DFF - DGS1``, the 1-year yield being
   the expected policy rate over the next year; ``DFF - DGS2`` with a term
   premium) anticipate cuts, and cuts delivered over six months raise the
-  expected relative return (positive);
+  expected relative return (positive); the FOMC target (``DFEDTAR`` on every
+  day, ``DFEDTARU`` from 2008-12-16) is the simulated policy rate;
 - ``valuations``: small caps get cheap after underperforming, and cheapness
   mean-reverts (cheap relative P/E -> positive);
 - ``positioning``: speculators chase the last quarter; crowded longs hurt
@@ -46,9 +47,14 @@ SAMPLE_SERIES: tuple[str, ...] = (
     "DFF",
     "DGS2",
     "DGS1",
+    "DFEDTAR",
+    "DFEDTARU",
     "SMALL_REV_BREADTH",
     "LARGE_REV_BREADTH",
 )
+
+#: First day of the FOMC's target range (FRED DFEDTARU); DFEDTAR ends the day before.
+TARGET_RANGE_FROM = pd.Timestamp("2008-12-16")
 
 # Ground-truth coefficients of the expected daily small-minus-large return.
 REGIME_DRIFT = 0.00080  # +/- per day in the favourable / unfavourable regime
@@ -220,6 +226,13 @@ def simulate_sample(seed: int, start: str | date, end: str | date) -> pd.DataFra
     one_year_noise = np.cumsum(rng.normal(0.0, 0.01, n))
     one_year_noise -= pd.Series(one_year_noise).rolling(60, min_periods=1).mean().to_numpy()
     frames.append(daily("DGS1", expected + 0.05 + one_year_noise, 1))
+    # The FOMC target the simulated fed funds rate sits on: DFEDTARU, the upper bound of
+    # the range, from 2008-12-16 as on FRED; DFEDTAR, the single target, on every day
+    # (FRED's stops on 2008-12-15), so that a sample starting later still has both
+    # series a target-based feature names; the splice reads DFEDTARU once it exists.
+    every_day = np.ones(n, dtype=bool)
+    frames.append(daily("DFEDTAR", policy, 1, every_day))
+    frames.append(daily("DFEDTARU", policy, 1, every_day & np.asarray(days >= TARGET_RANGE_FROM)))
     return concat_observations(frames)
 
 
