@@ -53,7 +53,7 @@ SAMPLE_SERIES: tuple[str, ...] = (
     "LARGE_REV_BREADTH",
 )
 
-#: First day of the FOMC's target range (FRED DFEDTARU); DFEDTAR ends the day before.
+#: First day of the FOMC's target range (FRED DFEDTARU; FRED's DFEDTAR ends the day before).
 TARGET_RANGE_FROM = pd.Timestamp("2008-12-16")
 
 # Ground-truth coefficients of the expected daily small-minus-large return.
