@@ -70,6 +70,27 @@ def sustained_outperformance(
     return pd.Series(labels, index=small.index, name="label")
 
 
+def horizon_unit(dates: pd.Index) -> str:
+    """What one step of the legs is, from the median spacing of their dates.
+
+    ``trading days`` (up to 4 calendar days apart), ``weeks`` (up to 10),
+    ``months`` (up to 40), else ``observations``: ``target.horizon_days``
+    counts these steps.
+    """
+    if len(dates) < 2:
+        return "trading days"
+    spacing = float(np.median(np.diff(pd.DatetimeIndex(dates).as_unit("s").asi8))) / 86_400
+    for unit, most in (("trading days", 4), ("weeks", 10), ("months", 40)):
+        if spacing <= most:
+            return unit
+    return "observations"
+
+
+def rows_noun(unit: str) -> str:
+    """What rows of a ``unit`` are called in a sentence: ``days`` for trading days."""
+    return "days" if unit == "trading days" else unit
+
+
 def horizon_known_at(known_at: pd.Series, horizon_days: int) -> pd.Series:
     """The day the whole horizon of each date's label was known (NaT without a label).
 

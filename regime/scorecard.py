@@ -23,6 +23,7 @@ from regime._io import json_safe
 from regime.caveats import default_rules, rule_names
 from regime.caveats import evaluate as evaluate_rules
 from regime.config import CaveatsConfig, StanceConfig
+from regime.labels import rows_noun
 
 Stance = Literal["overweight", "neutral", "underweight"]
 Predict = Callable[[pd.DataFrame], np.ndarray]
@@ -93,12 +94,13 @@ def record_allows_a_call(record: dict[str, Any] | None) -> bool:
 
 
 def earned_stance(
-    probability: float, config: StanceConfig, record: dict[str, Any] | None
+    probability: float, config: StanceConfig, record: dict[str, Any] | None, rows: str = "days"
 ) -> tuple[Stance, str | None]:
     """The stance the model has earned, and the caveat when its record holds it at neutral.
 
     A model whose out-of-sample Brier skill interval includes zero (or that
-    has no record yet) stays neutral whatever its probability says.
+    has no record yet) stays neutral whatever its probability says. ``rows``
+    names the record's rows in the caveat (:func:`rows_noun`).
     """
     stance = stance_for(probability, config)
     if record_allows_a_call(record):
@@ -110,22 +112,25 @@ def earned_stance(
     return "neutral", (
         f"the model's out-of-sample record does not rule out no skill (Brier skill "
         f"{record['brier_skill']:+.3f}, 90% interval {low:+.3f} to {high:+.3f}, AUC "
-        f"{record['auc']:.2f}, {record['rows']} days {record['start']}..{record['end']}): "
+        f"{record['auc']:.2f}, {record['rows']} {rows} {record['start']}..{record['end']}): "
         f"stance held at neutral{said}"
     )
 
 
 def calibration_caveat(
-    probability: float, record: dict[str, Any] | None, min_rows: int
+    probability: float, record: dict[str, Any] | None, min_rows: int, rows: str = "days"
 ) -> str | None:
-    """A caveat when the probability falls in a thin or poorly calibrated reliability bin."""
+    """A caveat when the probability falls in a thin or poorly calibrated reliability bin.
+
+    ``rows`` names the record's rows in the caveat (:func:`rows_noun`).
+    """
     if record is None:
         return None
     for row in record["reliability"]:
         if row["lower"] <= probability < row["upper"] or (probability == 1.0 == row["upper"]):
             if row["rows"] < min_rows:
                 return (
-                    f"thin record at this level: only {row['rows']} out-of-sample days had a "
+                    f"thin record at this level: only {row['rows']} out-of-sample {rows} had a "
                     f"probability of {row['lower']:.1f}-{row['upper']:.1f}"
                 )
             if abs(row["observed"] - row["predicted"]) > 0.10:
@@ -233,6 +238,7 @@ class Scorecard:
     record: dict[str, Any] | None = None  # the scoring model's out-of-sample record
     notes: dict[str, str] = field(default_factory=dict)  # each pillar in words
     changes: dict[str, dict[str, Any]] = field(default_factory=dict)  # since 1w and 1m before
+    horizon_unit: str = "trading days"  # what horizon_days counts: months for monthly legs
 
     def to_dict(self) -> dict[str, Any]:
         """The scorecard JSON (see the README), as a dict."""
@@ -240,6 +246,7 @@ class Scorecard:
             "model": self.model,
             "as_of": self.as_of.strftime("%Y-%m-%d"),
             "horizon_days": self.horizon_days,
+            "horizon_unit": self.horizon_unit,
             "probability": self.probability,
             "baseline": self.baseline,
             "interval": list(self.interval) if self.interval is not None else None,
@@ -289,7 +296,7 @@ class Scorecard:
             asked = f" (requested {self.requested:%Y-%m-%d}, not a trading day)"
         lines.append(
             f"smallcap-regime | model {self.model} | as of {self.as_of:%Y-%m-%d}{asked} | "
-            f"horizon {self.horizon_days} trading days"
+            f"horizon {self.horizon_days} {self.horizon_unit}"
         )
         if self.model_trained_through is not None:
             sample = (
@@ -301,7 +308,8 @@ class Scorecard:
             lines.append(
                 f"Out-of-sample record: AUC {self.record['auc']:.3f}, Brier skill "
                 f"{self.record['brier_skill']:+.3f} (90% {low:+.3f} to {high:+.3f}), "
-                f"{self.record['rows']} days {self.record['start']}..{self.record['end']}"
+                f"{self.record['rows']} {rows_noun(self.horizon_unit)} "
+                f"{self.record['start']}..{self.record['end']}"
             )
         interval = f"{self.interval[0]:.2f}-{self.interval[1]:.2f}" if self.interval else "n/a"
         lines.append(

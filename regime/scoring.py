@@ -19,7 +19,7 @@ from regime.dataset import Dataset, load_dataset
 from regime.exceptions import ArtifactError, ConfigError, DataError
 from regime.explain import Explanation, owen_values, percentiles, stance_flips, units_of
 from regime.fitted import FittedModel
-from regime.labels import leg_returns, make_labels
+from regime.labels import leg_returns, make_labels, rows_noun
 from regime.persistence import read_artifact
 from regime.scorecard import (
     Attribution,
@@ -68,6 +68,8 @@ class RegimeModel:
         self.final: FittedModel = artifact["final"]
         self.folds: list[FittedModel] = list(artifact["folds"])
         self.max_age: dict[str, int] = dict(artifact["max_age_days"])
+        #: What ``target.horizon_days`` counts (models trained before it was recorded: days).
+        self.horizon_unit: str = str(artifact.get("horizon_unit", "trading days"))
         self._context = context or LoadContext.for_config(
             Path(artifact["config_dir"]), self.config.data.cache_dir
         )
@@ -282,9 +284,10 @@ class RegimeModel:
         caveats = caveats_for(
             row, interval, freshness, self.config.caveats, self.synthetic, numbers
         )
-        stance, held = earned_stance(probability, self.config.stance, model.record)
+        rows = rows_noun(self.horizon_unit)
+        stance, held = earned_stance(probability, self.config.stance, model.record, rows)
         calibration = calibration_caveat(
-            probability, model.record, 2 * self.config.target.horizon_days
+            probability, model.record, 2 * self.config.target.horizon_days, rows
         )
         caveats.extend(note for note in (held, calibration) if note)
         if was_in_sample:
@@ -296,6 +299,7 @@ class RegimeModel:
             model=self.name,
             as_of=day,
             horizon_days=self.config.target.horizon_days,
+            horizon_unit=self.horizon_unit,
             notes=self._pillar_notes(
                 row, contributions, self.training_features(dataset, model, day)
             ),

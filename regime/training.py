@@ -18,7 +18,7 @@ from regime.evaluation import FitSettings, WalkForwardResult, fit_model, walk_fo
 from regime.evaluation.metrics import evaluate
 from regime.exceptions import DataError
 from regime.fitted import FittedModel
-from regime.labels import leg_returns, make_labels
+from regime.labels import horizon_unit, leg_returns, make_labels, rows_noun
 from regime.model import PillarAverage, make_estimator
 from regime.model_store import KEEP_VERSIONS, model_lock
 from regime.persistence import ARTIFACT_FORMAT, FITTED_KEYS, library_versions, write_artifact
@@ -128,6 +128,8 @@ def model_card_markdown(card: dict[str, Any]) -> str:
     """The human-readable model card."""
     m = card["metrics"]
     w = card["training_window"]
+    unit = card.get("horizon_unit", "trading days")
+    rows = rows_noun(unit)
     lines = [
         f"# Model card: {card['name']}",
         "",
@@ -140,7 +142,7 @@ def model_card_markdown(card: dict[str, Any]) -> str:
         f"(calibration: {card['config']['model']['calibration']}, "
         f"bootstrap refits: {card['config']['model']['bootstrap']})",
         f"- Target: {card['config']['target']['small']} vs {card['config']['target']['large']}, "
-        f"horizon {card['config']['target']['horizon_days']} days, sustained rule "
+        f"horizon {card['config']['target']['horizon_days']} {unit}, sustained rule "
         f"{card['config']['target']['sustained']}",
         f"- Knowledge cutoff (as of): {card['as_of']}",
         f"- Training window: {w['start']} to {w['end']} (starts there because "
@@ -149,8 +151,8 @@ def model_card_markdown(card: dict[str, Any]) -> str:
         "",
         "## Walk-forward (out of sample)",
         "",
-        f"Expanding window, {m['folds']:.0f} refits, purge {card['purge_days']} days, "
-        f"{m['oos_start']} to {m['oos_end']} ({m['oos_rows']:.0f} days). Each fold model is "
+        f"Expanding window, {m['folds']:.0f} refits, purge {card['purge_days']} {rows}, "
+        f"{m['oos_start']} to {m['oos_end']} ({m['oos_rows']:.0f} {rows}). Each fold model is "
         "kept: a past day is scored by the newest model whose training labels were all "
         "known before it.",
         "",
@@ -434,6 +436,7 @@ def _train_locked(
         "feature_names": list(X.columns),
         "pillar_of": dataset.pillar_of,
         "pillars": dataset.feature_set.pillars,
+        "horizon_unit": horizon_unit(X.index),
         "neutral": final.neutral,
         "max_age_days": dataset.max_age,
         "label": config.target.model_dump(mode="json"),

@@ -214,3 +214,16 @@ def test_backtest_end_to_end(run_cli):
     assert pd.Timestamp(metrics["oos_end"]) <= day("2018-12-31")
     assert metrics["oos_rows"] > 500
     assert 0.0 <= metrics["auc"] <= 1.0
+
+
+@pytest.mark.slow
+def test_a_trained_classic_model_counts_its_horizon_in_months(run_cli, tmp_path):
+    trained = run_cli("train", "--config", CONFIG, "--models-dir", tmp_path, timeout=300)
+    assert trained.returncode == 0, trained.stderr
+    model = tmp_path / "classic_us.joblib"
+    text = run_cli("score", "--model", model, timeout=120)
+    assert text.returncode == 0, text.stderr
+    assert "| horizon 12 months" in text.stdout
+    assert " months 1950-" in text.stdout and " days 1950-" not in text.stdout
+    card = json.loads(run_cli("score", "--model", model, "--json", timeout=120).stdout)
+    assert (card["horizon_days"], card["horizon_unit"]) == (12, "months")

@@ -31,6 +31,7 @@ SCORECARD_KEYS = {
     "model",
     "as_of",
     "horizon_days",
+    "horizon_unit",
     "probability",
     "baseline",
     "interval",
@@ -151,6 +152,7 @@ def test_score_json_contract(score_json: dict, small_config: dict):
     assert set(card) == SCORECARD_KEYS
     assert card["model"] == SMALL_NAME
     assert card["horizon_days"] == small_config["target"]["horizon_days"]
+    assert card["horizon_unit"] == "trading days"  # daily legs
     assert pd.Timestamp(card["as_of"]).strftime("%Y-%m-%d") == card["as_of"]
     assert card["synthetic"] is True
 

@@ -69,3 +69,19 @@ def test_share_bounds(share):
     small, large = _legs(2)
     labels = sustained_outperformance(small + 1.0, large, H, 0.0, share)
     assert (labels.dropna() == 1.0).all()  # small leg up 100% a day beats everything
+
+
+@pytest.mark.parametrize(
+    ("dates", "unit"),
+    [
+        (pd.bdate_range("2020-01-01", periods=300), "trading days"),
+        (pd.date_range("2020-01-07", periods=60, freq="W-TUE"), "weeks"),
+        (pd.date_range("1926-07-31", periods=40, freq="ME"), "months"),
+        (pd.date_range("2000-03-31", periods=20, freq="QE"), "observations"),
+        (pd.DatetimeIndex(["2020-01-02"]), "trading days"),
+    ],
+)
+def test_horizon_unit_from_the_spacing_of_the_legs(dates, unit):
+    from regime.labels import horizon_unit
+
+    assert horizon_unit(dates) == unit
