@@ -49,3 +49,24 @@ def test_report_html_is_self_contained_with_every_plot(report_dir: Path):
     assert "SYNTHETIC DATA" in page and "The model against simple rules" in page
     for name in ("probability", "reliability", "contributions", "overlay", "skill_by_year"):
         assert (report_dir / f"{name}.png").stat().st_size > 5000
+
+
+def test_a_recalibrated_model_is_shown_beside_its_raw_walk_forward(
+    run_cli, small_config: dict, tmp_path: Path
+):
+    from conftest import _dump
+
+    small_config["model"]["calibration"] = "shrink"
+    small_config["evaluation"]["min_calibration_days"] = 126
+    (tmp_path / "shrunk.yaml").write_text(_dump(small_config), encoding="utf-8")
+    proc = run_cli("backtest", "--config", tmp_path / "shrunk.yaml", "--report", tmp_path / "r")
+    assert proc.returncode == 0, proc.stderr
+    frame = pd.read_csv(tmp_path / "r" / "predictions.csv", index_col="date")
+    assert list(frame.columns[:2]) == ["probability", "raw"]
+    recalibrated = frame.loc[frame["probability"] != frame["raw"]]
+    assert len(recalibrated) > 0  # the later folds are shrunk toward their base rate
+    shrunk = (recalibrated["probability"] - recalibrated["climatology"]).abs()
+    assert (shrunk <= (recalibrated["raw"] - recalibrated["climatology"]).abs() + 1e-12).all()
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    forecasts = [row["forecast"] for row in metrics["baselines"]]
+    assert forecasts[:3] == ["model", "model before recalibration", "climatology"]

@@ -76,6 +76,10 @@ def relative_momentum(legs: pd.DataFrame, window: int = MOMENTUM_DAYS) -> pd.Ser
     return relative.rolling(periods, min_periods=periods).sum()
 
 
+#: The row of the model's walk-forward probabilities before recalibration.
+RAW = "model before recalibration"
+
+
 def build_report(
     config: Config,
     result: WalkForwardResult,
@@ -98,11 +102,16 @@ def build_report(
     }
     momentum = relative_momentum(legs).reindex(X.index)
     baselines = standard_baselines(predictions, y, folds, momentum, by_pillar)
+    if config.model.calibration != "none":
+        # The same walk-forward before recalibration: what the recalibration cost or gained.
+        baselines = {RAW: result.predictions["raw"], **baselines}
     table = baseline_table(predictions, baselines, horizon, reps=reps)
     contributions = oos_contributions(result, X, pillar_of, pillars)
     out = predictions.join(contributions.add_prefix("contribution:"))
     for name, series in baselines.items():
-        if name != "climatology":
+        if name == RAW:
+            out.insert(1, "raw", series.reindex(out.index))
+        elif name != "climatology":
             out[f"baseline:{name}"] = series.reindex(out.index)
     overlay, economics, _ = model_overlay(predictions, legs, horizon, config.evaluation.trials)
     metrics = evaluate(
