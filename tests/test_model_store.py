@@ -268,29 +268,13 @@ def test_killed_at_every_save_step_the_previous_model_survives(
 
 @pytest.mark.slow
 def test_concurrent_train_of_the_same_model_fails_clearly(
-    quick_config_path: Path, cli_env: dict[str, str], tmp_path: Path
+    run_cli, quick_config_path: Path, cli_env: dict[str, str], tmp_path: Path
 ):
-    small_config_path = quick_config_path
     models = tmp_path / "models"
-    holder = _train(small_config_path, models, {**cli_env, PAUSE_ENV: "1"})
-    models_args = ("--models-dir", str(models))
+    holder = _train(quick_config_path, models, {**cli_env, PAUSE_ENV: "1"})
     try:
         assert _wait_for_pause(holder) is not None
-        second = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "regime.cli",
-                "train",
-                "--config",
-                str(small_config_path),
-                *models_args,
-            ],
-            capture_output=True,
-            text=True,
-            env=cli_env,
-            timeout=60,
-        )
+        second = run_cli("train", "--config", quick_config_path, "--models-dir", models, timeout=60)
         assert second.returncode == 4
         (line,) = [x for x in second.stderr.splitlines() if x.startswith("error:")]
         assert f"another `regime train` of {SMALL_NAME} is running" in line
