@@ -30,18 +30,28 @@ from regime.safe_format import SAFE_FORMAT, TRUSTED_TYPES, dump_safe, load_safe
 
 SOURCE = "models/demo/v3/model.skops"
 
-#: estimator, calibration, sign priors, estimator params: every kind of object a model holds.
+
+def _variant(
+    estimator: str, calibration: str, priors: str, combine: str = "none", params: str = "{}"
+) -> dict[str, str]:
+    """The model section of a variant: the fields of CONFIG."""
+    return {
+        "estimator": estimator,
+        "calibration": calibration,
+        "priors": priors,
+        "combine": combine,
+        "params": params,
+    }
+
+
+#: Every kind of object a model holds: each recalibration method, SignConstrained, PillarAverage.
 VARIANTS = {
-    "logistic_shrink_enforce": ("logistic", "shrink", "enforce", "{}", "none"),
-    "logistic_sigmoid_report": ("logistic", "sigmoid", "report", "{}", "none"),
-    "boosting_isotonic_enforce": (
-        "gradient_boosting",
-        "isotonic",
-        "enforce",
-        "{max_iter: 20}",
-        "none",
+    "logistic_shrink_enforce": _variant("logistic", "shrink", "enforce"),
+    "logistic_sigmoid_report": _variant("logistic", "sigmoid", "report"),
+    "boosting_isotonic_enforce": _variant(
+        "gradient_boosting", "isotonic", "enforce", params="{max_iter: 20}"
     ),
-    "pillar_average_enforce": ("logistic", "shrink", "enforce", "{}", "pillars"),
+    "pillar_average_enforce": _variant("logistic", "shrink", "enforce", combine="pillars"),
 }
 
 CONFIG = """
@@ -67,17 +77,8 @@ class _Captured(Exception):
 
 def _train(variant: str, models_dir: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     """The artifact dict exactly as train_config builds it, and the training X."""
-    estimator, calibration, priors, params, combine = VARIANTS[variant]
     config = parse_config(
-        CONFIG.format(
-            variant=variant,
-            estimator=estimator,
-            calibration=calibration,
-            priors=priors,
-            params=params,
-            combine=combine,
-        ),
-        f"safe_{variant}.yaml",
+        CONFIG.format(variant=variant, **VARIANTS[variant]), f"safe_{variant}.yaml"
     )
     seen: dict[str, Any] = {}
     prepare = training.prepare_training
@@ -167,17 +168,18 @@ def test_every_model_scores_identically_after_a_round_trip(trained):
 
     # The variants cover what the file must hold: each recalibration method, SignConstrained
     # and PillarAverage.
-    estimator, calibration, priors, _, combine = VARIANTS[variant]
+    spec = VARIANTS[variant]
     methods = {m.calibrator.method for m in _models(loaded) if m.calibrator is not None}
-    assert methods == {calibration}
+    assert methods == {spec["calibration"]}
     assert all(isinstance(m.calibrator, Recalibrator | None) for m in _models(loaded))
     final = loaded["final"].estimator
-    assert isinstance(final, PillarAverage) == (combine == "pillars")
-    pipelines = [p for _, _, p in final.members_] if combine == "pillars" else [final]
-    assert len(pipelines) == (4 if combine == "pillars" else 1)
+    averaged = spec["combine"] == "pillars"
+    assert isinstance(final, PillarAverage) == averaged
+    pipelines = [p for _, _, p in final.members_] if averaged else [final]
+    assert len(pipelines) == (4 if averaged else 1)
     for pipeline in pipelines:
         assert isinstance(pipeline[-1], SignConstrained) == (
-            estimator == "logistic" and priors == "enforce"
+            spec["estimator"] == "logistic" and spec["priors"] == "enforce"
         )
 
 
