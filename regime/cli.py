@@ -391,9 +391,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         f"AUC {m['auc']:.3f}, Brier {m['brier']:.4f} vs climatology "
         f"{m['brier_climatology']:.4f} (skill {m['brier_skill']:+.3f})"
     )
-    print(
-        f"wrote {result.artifact_path} (version {result.card['version']}) and its model card"
-    )
+    print(f"wrote {result.artifact_path} (version {result.card['version']}) and its model card")
     return 0
 
 

@@ -90,7 +90,7 @@ class ModelConfig(_Model):
     probabilities (an equal-weight forecast combination).
     """
 
-    estimator: Literal["logistic", "gradient_boosting"] = "logistic"
+    estimator: Literal["logistic", "gradient_boosting", "signed"] = "logistic"
     params: dict[str, Any] = Field(default_factory=dict)
     search: dict[str, list[Any]] = Field(default_factory=dict)
     calibration: Literal["none", "shrink", "sigmoid", "isotonic"] = "shrink"

@@ -244,4 +244,3 @@ def stance_flips(
             }
     frame = pd.DataFrame.from_dict(best, orient="index")
     return frame.sort_values("distance") if not frame.empty else frame
-

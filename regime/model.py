@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import typing
+import warnings
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -17,24 +20,10 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import Interval
 
 from regime.config import ModelConfig
 from regime.exceptions import ConfigError
-
-ESTIMATORS: dict[str, tuple[type[ClassifierMixin], dict[str, Any]]] = {
-    "logistic": (LogisticRegression, {"C": 0.1, "max_iter": 1000}),
-    # No early stopping: its validation split is shuffled, across overlapping labels.
-    "gradient_boosting": (
-        HistGradientBoostingClassifier,
-        {
-            "max_depth": 3,
-            "learning_rate": 0.05,
-            "max_iter": 200,
-            "min_samples_leaf": 100,
-            "early_stopping": False,
-        },
-    ),
-}
 
 
 class SignConstrained(ClassifierMixin, BaseEstimator):
@@ -76,6 +65,71 @@ class SignConstrained(ClassifierMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """Most likely class."""
         return self.estimator_.predict(np.asarray(X, dtype="float64")[:, self.keep_])
+
+
+class SignedComposite(ClassifierMixin, BaseEstimator):
+    """A scorecard with no fitted coefficient: each feature pushes the way its prior says.
+
+    Training sets only the base rate and each feature's centre (median) and
+    scale (standard deviation) over the training rows. A row's score is the
+    mean, over the features with a declared sign that have a value, of
+    ``sign * clip((x - centre) / scale, -clip, clip) / clip``, in [-1, 1];
+    its probability is ``base rate + step * score``. Features with sign 0,
+    or no spread in training, take no part. The labels set the base rate
+    alone, so the direction of every input is the economic prior, never a
+    coefficient estimated from few independent horizons (the sign
+    restrictions of Campbell and Thompson 2008, taken to their limit).
+    """
+
+    _parameter_constraints: typing.ClassVar[dict[str, list[Any]]] = {
+        "signs": [tuple, list],
+        "step": [Interval(Real, 0.0, 0.5, closed="right")],
+        "clip": [Interval(Real, 0.0, None, closed="neither")],
+    }
+
+    def __init__(self, signs: tuple[int, ...] = (), step: float = 0.1, clip: float = 1.0) -> None:
+        self.signs = signs
+        self.step = step
+        self.clip = clip
+
+    def fit(self, X: Any, y: Any) -> SignedComposite:
+        """Record the base rate and each feature's training centre and scale."""
+        self._validate_params()
+        X = np.asarray(X, dtype="float64")
+        y = np.asarray(y, dtype="float64")
+        signs = np.zeros(X.shape[1])
+        signs[: len(self.signs)] = self.signs[: X.shape[1]]
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no centre
+            centre = np.nanmedian(X, axis=0)
+            scale = np.nanstd(X, axis=0)
+        usable = (signs != 0) & np.isfinite(centre) & np.isfinite(scale) & (scale > 0)
+        self.centre_ = np.where(usable, centre, 0.0)
+        self.scale_ = np.where(usable, scale, 1.0)
+        self.coef_ = np.where(usable, signs, 0.0)[None, :]
+        self.base_rate_ = float(y.mean())
+        self.classes_ = np.array([0, 1])
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def composite(self, X: Any) -> np.ndarray:
+        """Each row's signed composite in [-1, 1] (0 when no signed feature has a value)."""
+        X = np.asarray(X, dtype="float64")
+        used = self.coef_[0] != 0
+        z = np.clip((X[:, used] - self.centre_[used]) / self.scale_[used], -self.clip, self.clip)
+        pushes = self.coef_[0, used] * z / self.clip
+        counted = np.isfinite(pushes).sum(axis=1)
+        total = np.nansum(pushes, axis=1)
+        return np.divide(total, counted, out=np.zeros(len(X)), where=counted > 0)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Base rate moved by ``step`` times the composite."""
+        positive = np.clip(self.base_rate_ + self.step * self.composite(X), 0.0, 1.0)
+        return np.column_stack([1.0 - positive, positive])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most likely class."""
+        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
 
 
 class PillarAverage(ClassifierMixin, BaseEstimator):
@@ -152,6 +206,24 @@ class FillEmptyColumns(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return values
 
 
+ESTIMATORS: dict[str, tuple[type[ClassifierMixin], dict[str, Any]]] = {
+    "logistic": (LogisticRegression, {"C": 0.1, "max_iter": 1000}),
+    # No early stopping: its validation split is shuffled, across overlapping labels.
+    "gradient_boosting": (
+        HistGradientBoostingClassifier,
+        {
+            "max_depth": 3,
+            "learning_rate": 0.05,
+            "max_iter": 200,
+            "min_samples_leaf": 100,
+            "early_stopping": False,
+        },
+    ),
+    # No coefficient fitted: declared signs, training centres and scales (see SignedComposite).
+    "signed": (SignedComposite, {"step": 0.1, "clip": 1.0}),
+}
+
+
 def make_estimator(
     config: ModelConfig,
     seed: int | None = None,
@@ -165,7 +237,9 @@ def make_estimator(
     that had gaps in training, scaling, then ``LogisticRegression``.
     ``gradient_boosting``: ``HistGradientBoostingClassifier`` on the raw
     features, which handles NaN natively (a column empty in training is set
-    to 0, see :class:`FillEmptyColumns`). ``seed`` overrides
+    to 0, see :class:`FillEmptyColumns`). ``signed``: a :class:`SignedComposite`
+    of the features with a declared sign (with ``combine: pillars``, pillars
+    without one are left out). ``seed`` overrides
     ``config.random_state`` (bootstrap refits each get their own);
     ``overrides`` are parameters chosen by ``model.search``. ``signs`` (one
     per feature, in column order) are the declared effect signs, used when
@@ -174,12 +248,20 @@ def make_estimator(
     model is a :class:`PillarAverage` of one such pipeline per pillar.
     Calibration is not part of the pipeline: see :mod:`regime.calibration`.
     """
+    signed = config.estimator == "signed"
+    if signed and not any(signs):
+        raise ConfigError(
+            "model.estimator: signed needs features with a declared sign, and none of these "
+            "has one; use logistic or gradient_boosting"
+        )
     if config.combine == "pillars" and pillars:
         signs = tuple(signs) or (0,) * len(pillars)
         members = []
         for pillar in dict.fromkeys(pillars):
             columns = tuple(i for i, p in enumerate(pillars) if p == pillar)
             own = tuple(signs[i] for i in columns)
+            if signed and not any(own):
+                continue  # a pillar with no prior has nothing to say to a signed composite
             members.append((pillar, columns, _pipeline(config, seed, overrides, own)))
         return PillarAverage(members)
     return _pipeline(config, seed, overrides, signs)
@@ -199,6 +281,9 @@ def _pipeline(
         estimator = cls(**params)
     except TypeError as exc:
         raise ConfigError(f"model.params: {exc}; see the {cls.__name__} documentation") from None
+    if config.estimator == "signed":
+        # It handles missing values itself; an imputer's indicators would carry no sign.
+        return Pipeline([("estimator", estimator.set_params(signs=tuple(signs)))])
     enforce = config.sign_priors == "enforce" and any(signs)
     if config.estimator == "gradient_boosting":
         if enforce:

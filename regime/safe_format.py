@@ -8,8 +8,8 @@ the same artifact as a ``skops.io`` file instead, which holds data only
 refuses the file unless every one of them is in :data:`TRUSTED_TYPES`: the
 few builtin, NumPy and scikit-learn types the models of
 :func:`regime.model.make_estimator` are made of, and
-:class:`regime.model.SignConstrained`, :class:`regime.model.FillEmptyColumns` and
-:class:`regime.model.PillarAverage`.
+:class:`regime.model.SignConstrained`, :class:`regime.model.FillEmptyColumns`,
+:class:`regime.model.SignedComposite` and :class:`regime.model.PillarAverage`.
 
 What the file holds is small and fixed: a dict with the artifact's plain
 part (strings, numbers, lists and dicts, as in the card), every distinct
@@ -45,7 +45,7 @@ from sklearn.preprocessing import LabelEncoder, StandardScaler
 
 from regime.exceptions import ArtifactError
 from regime.fitted import FittedModel
-from regime.model import FillEmptyColumns, PillarAverage, SignConstrained
+from regime.model import FillEmptyColumns, PillarAverage, SignConstrained, SignedComposite
 from regime.persistence import FITTED_KEYS
 
 __all__ = ["SAFE_FORMAT", "TRUSTED_TYPES", "dump_safe", "load_safe"]
@@ -82,6 +82,7 @@ _TRUSTED_CLASSES: tuple[type, ...] = (
     LogisticRegression,
     SignConstrained,  # model.sign_priors: enforce
     PillarAverage,  # model.combine: pillars
+    SignedComposite,  # model.estimator: signed
     # gradient boosting, after setting training-empty columns to 0
     FillEmptyColumns,
     HistGradientBoostingClassifier,

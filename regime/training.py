@@ -285,7 +285,8 @@ def sign_report(final: FittedModel, declared: dict[str, int]) -> list[dict[str, 
     for pipeline, features in parts:
         if not hasattr(pipeline[-1], "coef_"):
             return []
-        names = list(pipeline[:-1].get_feature_names_out(features))
+        steps = pipeline[:-1]
+        names = list(steps.get_feature_names_out(features)) if len(steps) else features
         fitted = dict(zip(names, pipeline[-1].coef_[0], strict=True))
         coefficients.update({name: float(fitted[name]) for name in features})
     return [

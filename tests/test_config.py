@@ -618,6 +618,17 @@ def test_boosting_params_are_checked_too(small_config: dict):
     assert parse_config(dump(small_config), PATH).model.params["max_depth"] == 2
 
 
+def test_signed_params_are_checked_too(small_config: dict):
+    del small_config["model"]["search"]
+    small_config["model"]["estimator"] = "signed"
+    small_config["model"]["params"] = {"step": 2}
+    assert "model.params.step: The 'step' parameter of SignedComposite" in config_error(
+        dump(small_config)
+    )
+    small_config["model"]["params"] = {"step": 0.2}
+    assert parse_config(dump(small_config), PATH).model.params["step"] == 0.2
+
+
 def test_a_long_model_name_is_refused_when_the_config_loads(small_config: dict):
     from regime.config import MAX_NAME_CHARS
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from regime.config import ModelConfig
+from regime.exceptions import ConfigError
 from regime.model import make_estimator
 
 
@@ -71,3 +72,34 @@ def test_a_pillar_with_no_training_value_is_left_out_of_the_average():
     empty = np.full((50, 3), np.nan)
     with pytest.raises(ValueError, match="no pillar has a value"):
         make_estimator(ModelConfig(combine="pillars"), pillars=pillars).fit(empty, y[:50])
+
+
+def test_signed_composite_moves_the_base_rate_by_the_declared_signs_only():
+    """Base rate + step x mean of sign x clipped z-score; labels set nothing else."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 3)) * [1.0, 5.0, 2.0] + [0.0, 10.0, -1.0]
+    y = (rng.random(400) < 0.3).astype(int)  # labels unrelated to X
+    model = make_estimator(ModelConfig(estimator="signed"), signs=(1, 0, -1)).fit(X, y)
+    rows = np.array([[3.0, 99.0, -1.0], [np.nan, 0.0, 5.0], [np.nan, 1.0, np.nan]])
+    centre, scale = np.median(X, axis=0), X.std(axis=0)
+    z0 = np.clip((3.0 - centre[0]) / scale[0], -1, 1)
+    z2 = [np.clip((v - centre[2]) / scale[2], -1, 1) for v in (-1.0, 5.0)]
+    expected = y.mean() + 0.1 * np.array([(z0 - z2[0]) / 2, -z2[1], 0.0])
+    np.testing.assert_allclose(model.predict_proba(rows)[:, 1], expected)
+    # the labels' direction plays no part: flipped labels move only the base rate
+    flipped = make_estimator(ModelConfig(estimator="signed"), signs=(1, 0, -1)).fit(X, 1 - y)
+    np.testing.assert_allclose(
+        flipped.predict_proba(rows)[:, 1] - (1 - y.mean()), expected - y.mean()
+    )
+
+
+def test_signed_pillar_average_leaves_out_pillars_without_a_prior():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 3))
+    y = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
+    config = ModelConfig(estimator="signed", combine="pillars")
+    pillars = ("valuations", "credit", "momentum")
+    combined = make_estimator(config, signs=(-1, 0, 1), pillars=pillars).fit(X, y)
+    assert [member[0] for member in combined.members_] == ["valuations", "momentum"]
+    with pytest.raises(ConfigError, match="signed needs features with a declared sign"):
+        make_estimator(config, signs=(0, 0, 0), pillars=pillars)

@@ -65,6 +65,7 @@ def test_block_bootstrap_indices_are_blocks_of_consecutive_rows():
         ("gradient_boosting", "isotonic", "none"),
         ("logistic", "sigmoid", "none"),
         ("logistic", "shrink", "pillars"),
+        ("signed", "shrink", "pillars"),
     ],
 )
 def test_other_estimators_train_and_score(
@@ -94,9 +95,11 @@ evaluation: {{min_train_days: 504, step_days: 252}}
     assert total == pytest.approx(card.probability, abs=1e-9)
     assert card.interval is not None and card.interval[0] <= card.interval[1]
     assert card.contributions["flows"] == 0.0  # no flows features in this config
-    if estimator == "logistic":  # the card lists one coefficient per feature
+    if estimator != "gradient_boosting":  # the card lists one coefficient per feature
         features = load_model(result.artifact_path).feature_names
         assert [row["feature"] for row in result.card["sign_priors"]] == features
+    if estimator == "signed":  # its coefficients are the declared signs: none breaks them
+        assert not any(row["breaks_prior"] for row in result.card["sign_priors"])
 
 
 def test_plot_history_draws_probability_interval_and_thresholds(tmp_path: Path):
