@@ -648,7 +648,19 @@ def _check_model(config: Config, path: str, root: yaml.Node | None) -> None:
     Builds the scikit-learn estimator with the params (each search candidate
     in turn) and runs its parameter validation, so ``C: -1`` is a config error
     when the config loads rather than a failure in the middle of training.
+    ``estimator: signed`` also needs a feature with a declared sign.
     """
+    if config.model.estimator == "signed":
+        from regime.dataset import FeatureSet
+
+        if not any(FeatureSet.from_config(config).signs.values()):
+            line = _yaml_line(root, ("model", "estimator"))
+            prefix = f"{path}:{line}" if line else path
+            raise ConfigError(
+                f"{prefix}: model.estimator: signed needs a feature with a declared sign, and "
+                "none of the configured features has one; add one (e.g. a macro builder's "
+                "`sign`) or use logistic"
+            )
     if not config.model.params and not config.model.search:
         return  # the defaults are valid (and scikit-learn need not be imported)
     from regime.model import ESTIMATORS

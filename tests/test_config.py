@@ -629,6 +629,20 @@ def test_signed_params_are_checked_too(small_config: dict):
     assert parse_config(dump(small_config), PATH).model.params["step"] == 0.2
 
 
+def test_a_signed_model_without_any_declared_sign_is_refused_when_the_config_loads(
+    small_config: dict,
+):
+    del small_config["model"]["search"]
+    small_config["model"]["estimator"] = "signed"
+    small_config["features"] = [{"builder": "macro.series_change", "params": {"series": "DGS2"}}]
+    text = dump(small_config)
+    message = config_error(text)
+    assert message.startswith(f"{PATH}:{line_of(text, '  estimator:')}: model.estimator: signed")
+    assert "declared sign" in message
+    small_config["features"][0]["params"]["sign"] = -1
+    assert parse_config(dump(small_config), PATH).model.estimator == "signed"
+
+
 def test_a_long_model_name_is_refused_when_the_config_loads(small_config: dict):
     from regime.config import MAX_NAME_CHARS
 

@@ -280,7 +280,8 @@ def _estimator_problem(config: Config, candidates: Any) -> str | None:
     for params in candidates or [{}]:
         where = "model.search" if params else "model.params"
         try:
-            estimator = make_estimator(config.model, None, params)
+            # two features with declared signs, so that every estimator can be built
+            estimator = make_estimator(config.model, None, params, signs=(1, -1))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 estimator.fit(X, y)
