@@ -13,7 +13,8 @@ with ``evaluation.start/end`` set to 1995-01-01..2018-12-31 and to
 2019-01-01..the last out-of-sample day; for each period it prints the report's
 first table (the model against climatology, momentum, contrarian and each
 pillar alone, AUC and Brier skill with 90% block-bootstrap intervals, ECE,
-from ``metrics.json``'s ``baselines``), the model's ECE and Brier skill, and
+from ``metrics.json``'s ``baselines``), each feature's declared sign checked
+alone on the same days (``sign_check``), the model's ECE and Brier skill, and
 the wall time.
 
 ``--window development`` runs the same walk-forward scoring 1940-1994 only,
@@ -127,6 +128,15 @@ def print_period(label: str, metrics: dict[str, Any], elapsed: float) -> None:
             f"{row['brier_skill']:>+11.4f} ({row['brier_skill_lower']:+.4f}.."
             f"{row['brier_skill_upper']:+.4f}) {row['ece']:.3f}"
         )
+    print(f"  {'declared sign, feature alone':<42} {'prior':>5} {'rows':>6}  {'AUC':>5} (90%)")
+    for row in metrics.get("sign_check", []):
+        auc = (
+            f"{row['auc']:.3f} ({row['auc_lower']:.3f}..{row['auc_upper']:.3f})"
+            if row["auc"] is not None
+            else "n/a"
+        )
+        prior = f"{row['prior']:+d}" if row["prior"] else "none"
+        print(f"  {row['feature']:<42} {prior:>5} {row['rows']:>6}  {auc} {row['verdict']}")
     low, high = metrics["brier_skill_interval"]
     print(
         f"  model: ECE {metrics['ece']:.4f}, Brier skill {metrics['brier_skill']:+.4f} "

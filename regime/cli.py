@@ -548,6 +548,10 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
                 f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in overlay.items()
             )
         )
+        if nested.get("sign_check"):
+            priors = pd.DataFrame(nested["sign_check"]).set_index("feature")
+            print("declared signs on the scored days (each feature alone, nothing fitted)")
+            print(priors.to_string(float_format=lambda v: f"{v:.3f}"))
         print(f"wrote {Path(args.report) / 'report.html'}")
     return 0
 

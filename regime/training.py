@@ -364,7 +364,14 @@ def backtest(
 
         legs = leg_returns(dataset.panel, config.target)
         report = build_report(
-            config, result, data.X, data.y, legs, dataset.pillar_of, dataset.feature_set.pillars
+            config,
+            result,
+            data.X,
+            data.y,
+            legs,
+            dataset.pillar_of,
+            dataset.feature_set.pillars,
+            signs=dataset.feature_set.signs,
         )
         write_report(report, config, report_dir)
         result = replace(result, metrics=report.metrics)

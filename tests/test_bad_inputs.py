@@ -110,7 +110,10 @@ LOAD_ERRORS = {
         rf"{line_of(_DUPLICATE, 'name: other')}: name: duplicate key 'name', also on line 1",
     ),
     "huge unknown key": (_BIG_KEY, r"\d+: k+.*unknown key 'k+\.\.\.'"),
-    "huge value": (_BIG_VALUE, r"\d+: model\.estimator: Input should be 'logistic' or"),
+    "huge value": (
+        _BIG_VALUE,
+        r"\d+: model\.estimator: Input should be 'logistic', 'gradient_boosting' or 'signed'",
+    ),
     "sample end before start": (
         edit("start: 2012-01-02, end: 2019-12-31", "start: 2019-01-02, end: 2012-12-31"),
         r"4: data\.sources\[0\]\.end: `end` \(2012-12-31\) must be after `start` \(2019-01-02\)",

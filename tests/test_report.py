@@ -41,12 +41,18 @@ def test_metrics_json_carries_intervals_baselines_and_the_overlay(report_dir: Pa
     assert forecasts[:4] == ["model", "climatology", "momentum", "contrarian"]
     for key in ("annual_return", "sharpe", "max_drawdown", "deflated_sharpe"):
         assert key in metrics["overlay"]
+    checks = {row["feature"]: row for row in metrics["sign_check"]}
+    assert checks["earnings_revisions.breadth_spread"]["prior"] == 1
+    assert {row["verdict"] for row in checks.values()} <= {
+        "held", "reversed", "unclear", "no prior", "too few"
+    }  # fmt: skip
 
 
 def test_report_html_is_self_contained_with_every_plot(report_dir: Path):
     page = (report_dir / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 5
     assert "SYNTHETIC DATA" in page and "The model against simple rules" in page
+    assert "Declared signs, out of sample" in page
     for name in ("probability", "reliability", "contributions", "overlay", "skill_by_year"):
         assert (report_dir / f"{name}.png").stat().st_size > 5000
 

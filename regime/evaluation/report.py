@@ -11,6 +11,7 @@ import base64
 import html
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from regime.evaluation.baselines import (
 )
 from regime.evaluation.metrics import brier_skill, evaluate, reliability_table
 from regime.evaluation.overlay import model_overlay
+from regime.evaluation.priors import sign_check
 from regime.evaluation.walk_forward import WalkForwardResult
 from regime.scorecard import pillar_shapley
 
@@ -42,6 +44,7 @@ class Report:
     metrics: dict[str, Any]
     baselines: pd.DataFrame
     overlay: pd.DataFrame
+    priors: pd.DataFrame  # each feature's declared sign checked on the scored days
 
 
 def oos_contributions(
@@ -89,8 +92,13 @@ def build_report(
     pillar_of: dict[str, str],
     pillars: list[str],
     reps: int = 500,
+    signs: Mapping[str, int] | None = None,
 ) -> Report:
-    """Compute everything the report shows (nothing is written)."""
+    """Compute everything the report shows (nothing is written).
+
+    ``signs`` are the features' declared signs (absent: no prior), checked on
+    the scored days by :func:`regime.evaluation.priors.sign_check`.
+    """
     horizon = config.target.horizon_days
     stance = config.stance
     predictions = result.predictions[["probability", "label", "climatology", "fold"]].copy()
@@ -119,8 +127,10 @@ def build_report(
     )
     metrics["overlay"] = economics.as_dict()
     metrics["configurations_tried"] = config.evaluation.trials
-    metrics["baselines"] = _records(table)
-    return Report(out, metrics, table, overlay)
+    metrics["baselines"] = _records(table, "forecast")
+    priors = sign_check(X, predictions["label"], signs or {}, pillar_of, horizon, reps=reps)
+    metrics["sign_check"] = _records(priors, "feature")
+    return Report(out, metrics, table, overlay, priors)
 
 
 def skill_by_year(predictions: pd.DataFrame) -> pd.Series:
@@ -192,13 +202,6 @@ def _html(report: Report, config: Config, figures: dict[str, Path]) -> str:
         if config.synthetic
         else ""
     )
-    table = report.baselines.copy()
-    table.insert(0, "forecast", table.index)
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in record) + "</tr>"
-        for record in table.itertuples(index=False)
-    )
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
     images = "".join(
         f"<figure><img alt='{html.escape(label)}' src='data:image/png;base64,"
         f"{base64.b64encode(path.read_bytes()).decode()}'><figcaption>{html.escape(label)}"
@@ -248,11 +251,29 @@ below is out of sample: each day was predicted by a model fitted only on labels 
 before it; baselines were refitted on the same folds. Intervals: 90%, block bootstrap
 with block = horizon.</p>
 <h2>The model against simple rules</h2>
-<table><tr>{head}</tr>{rows}</table>
+{_html_table(report.baselines, "forecast")}
 <h2>Summary</h2><table>{facts}</table>
+<h2>Declared signs, out of sample</h2>
+<p>Each feature alone, taken in the direction its builder declares (its raw
+direction when it declares none), as a forecast of the same outcomes on the same
+days: nothing is fitted. AUC above 0.5: higher values in that direction went with
+more wins. Verdict: held (interval above 0.5), reversed (below), unclear.</p>
+{_html_table(report.priors, "feature")}
 {images}
 </body></html>
 """
+
+
+def _html_table(table: pd.DataFrame, key: str) -> str:
+    """``table`` as an HTML table, its index as the first column named ``key``."""
+    frame = table.copy()
+    frame.insert(0, key, frame.index)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in record) + "</tr>"
+        for record in frame.itertuples(index=False)
+    )
+    return f"<table><tr>{head}</tr>{rows}</table>"
 
 
 def _cell(value: Any) -> str:
@@ -265,7 +286,7 @@ def _pct(value: float) -> str:
     return "n/a" if value is None or math.isnan(value) else f"{value:.1%}"
 
 
-def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+def _records(table: pd.DataFrame, key: str) -> list[dict[str, Any]]:
     out = table.copy()
-    out.insert(0, "forecast", out.index)
+    out.insert(0, key, out.index)
     return out.to_dict("records")
