@@ -67,20 +67,13 @@ def sign_check(
         y = labels.to_numpy(dtype="float64")[keep]
         # its ranks scaled into (0, 1]: the AUC depends on the order alone
         signal = pd.Series((prior or 1) * x.to_numpy()[keep]).rank(pct=True).to_numpy()
-        row = {"pillar": pillar_of.get(name, ""), "prior": prior, "rows": int(keep.sum())}
         if len(y) < 2 * horizon or len(np.unique(y)) < 2:
             auc, lower, upper, verdict = np.nan, np.nan, np.nan, TOO_FEW
         else:
             interval = auc_interval(y, signal, horizon, coverage=coverage, reps=reps, seed=seed)
             auc, lower, upper = interval.estimate, interval.lower, interval.upper
             verdict = _verdict(prior, lower, upper)
-        rows[name] = {
-            **row,
-            "auc": auc,
-            "auc_lower": lower,
-            "auc_upper": upper,
-            "verdict": verdict,
-        }
+        rows[name] = (pillar_of.get(name, ""), prior, int(keep.sum()), auc, lower, upper, verdict)
     columns = ["pillar", "prior", "rows", "auc", "auc_lower", "auc_upper", "verdict"]
     table = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
     table.index.name = "feature"
