@@ -527,12 +527,15 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         return 0
     print(f"walk-forward out of sample: {config.name}")
     nested = {k: v for k, v in result.metrics.items() if isinstance(v, dict | list)}
+    width = max(len(key) for key in result.metrics) + 1
     for key, value in result.metrics.items():
         if key in nested and key not in ("auc_interval", "brier_skill_interval"):
             continue
         if isinstance(value, list):
             value = f"[{value[0]:.4f}, {value[1]:.4f}]"
-        print(f"  {key:<22} {value:.4f}" if isinstance(value, float) else f"  {key:<22} {value}")
+        elif isinstance(value, float):
+            value = f"{value:.4f}"
+        print(f"  {key:<{width}}{value}")
     print("calibration (probability bin: mean predicted, observed rate, rows)")
     print(result.calibration.to_string(float_format=lambda v: f"{v:.3f}"))
     if "baselines" in nested:

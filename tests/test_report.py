@@ -41,6 +41,8 @@ def test_metrics_json_carries_intervals_baselines_and_the_overlay(report_dir: Pa
     assert forecasts[:4] == ["model", "climatology", "momentum", "contrarian"]
     for key in ("annual_return", "sharpe", "max_drawdown", "deflated_sharpe"):
         assert key in metrics["overlay"]
+    assert metrics["stance_overweight_calls"] <= metrics["overweight_calls"]
+    assert metrics["stance_underweight_calls"] <= metrics["underweight_calls"]
     checks = {row["feature"]: row for row in metrics["sign_check"]}
     assert checks["earnings_revisions.breadth_spread"]["prior"] == 1
     assert {row["verdict"] for row in checks.values()} <= {
@@ -76,3 +78,34 @@ def test_a_recalibrated_model_is_shown_beside_its_raw_walk_forward(
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
     forecasts = [row["forecast"] for row in metrics["baselines"]]
     assert forecasts[:3] == ["model", "model before recalibration", "climatology"]
+
+
+def test_stance_hit_rates_count_only_the_calls_a_record_allowed():
+    from types import SimpleNamespace
+
+    from regime.config import StanceConfig
+    from regime.evaluation.report import stance_hit_rates
+
+    skilled = {"brier_skill_interval": [0.01, 0.05]}
+    unskilled = {"brier_skill_interval": [-0.01, 0.05]}
+    folds = [
+        SimpleNamespace(fold=0, record=None),
+        SimpleNamespace(fold=1, record=unskilled),
+        SimpleNamespace(fold=2, record=skilled),
+    ]
+    predictions = pd.DataFrame(
+        {
+            "probability": [0.9, 0.1, 0.9, 0.5, 0.9, 0.9, 0.1, 0.5],
+            "label": [1, 0, 1, 1, 1, 0, 1, 0],
+            "fold": [0, 0, 1, 1, 2, 2, 2, 2],
+        }
+    )
+    stance = StanceConfig(overweight_above=0.6, underweight_below=0.4)
+    rates = stance_hit_rates(predictions, folds, stance)
+    assert rates == {
+        "stance_overweight_calls": 2,  # fold 2 only
+        "stance_overweight_hit_rate": 0.5,
+        "stance_underweight_calls": 1,
+        "stance_underweight_hit_rate": 0.0,
+        "stance_held_at_neutral": 3,  # folds 0 and 1: no record, or one that includes no skill
+    }

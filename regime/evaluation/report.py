@@ -21,17 +21,18 @@ import pandas as pd
 
 from regime import plots
 from regime._io import atomic_write_text, json_safe
-from regime.config import Config
+from regime.config import Config, StanceConfig
 from regime.evaluation.baselines import (
     baseline_table,
     standard_baselines,
     walk_forward_folds,
 )
-from regime.evaluation.metrics import brier_skill, evaluate, reliability_table
+from regime.evaluation.metrics import brier_skill, evaluate, hit_rates, reliability_table
 from regime.evaluation.overlay import model_overlay
 from regime.evaluation.priors import sign_check
 from regime.evaluation.walk_forward import WalkForwardResult
-from regime.scorecard import pillar_shapley
+from regime.fitted import FittedModel
+from regime.scorecard import pillar_shapley, record_allows_a_call
 
 MOMENTUM_DAYS = 252  # 12 months of trading days
 
@@ -125,12 +126,38 @@ def build_report(
     metrics = evaluate(
         predictions, horizon, stance.overweight_above, stance.underweight_below, reps=reps
     )
+    metrics.update(stance_hit_rates(predictions, result.folds, stance))
     metrics["overlay"] = economics.as_dict()
     metrics["configurations_tried"] = config.evaluation.trials
     metrics["baselines"] = _records(table, "forecast")
     priors = sign_check(X, predictions["label"], signs or {}, pillar_of, horizon, reps=reps)
     metrics["sign_check"] = _records(priors, "feature")
     return Report(out, metrics, table, overlay, priors)
+
+
+def stance_hit_rates(
+    predictions: pd.DataFrame, folds: list[FittedModel], stance: StanceConfig
+) -> dict[str, float | int]:
+    """Hit rates of the stances the scorecard would have printed, day by day.
+
+    A day's stance is an overweight or underweight call only when the fold
+    model that scored it had a record whose Brier skill interval lay above
+    zero (:func:`regime.scorecard.record_allows_a_call`); otherwise it was
+    held at neutral. ``stance_held_at_neutral`` counts the days whose
+    probability alone would have made a call.
+    """
+    allowed = {model.fold: record_allows_a_call(model.record) for model in folds}
+    earned = predictions["fold"].map(allowed).fillna(False).astype(bool).to_numpy()
+    y, p = predictions["label"].to_numpy(), predictions["probability"].to_numpy()
+    hits = hit_rates(y[earned], p[earned], stance.overweight_above, stance.underweight_below)
+    called = (p > stance.overweight_above) | (p < stance.underweight_below)
+    return {
+        "stance_overweight_calls": hits.overweight_calls,
+        "stance_overweight_hit_rate": hits.overweight_hit_rate,
+        "stance_underweight_calls": hits.underweight_calls,
+        "stance_underweight_hit_rate": hits.underweight_hit_rate,
+        "stance_held_at_neutral": int((called & ~earned).sum()),
+    }
 
 
 def skill_by_year(predictions: pd.DataFrame) -> pd.Series:
@@ -227,6 +254,14 @@ def _html(report: Report, config: Config, figures: dict[str, Path]) -> str:
         (
             "underweight calls right",
             f"{_cell(m['underweight_hit_rate'])} of {m['underweight_calls']}",
+        ),
+        (
+            "stances the scorecard printed (a call only while the record showed skill)",
+            f"overweight {_cell(m['stance_overweight_hit_rate'])} right of "
+            f"{m['stance_overweight_calls']}, underweight "
+            f"{_cell(m['stance_underweight_hit_rate'])} right of "
+            f"{m['stance_underweight_calls']}; {m['stance_held_at_neutral']} calls of the "
+            "probability held at neutral by the record",
         ),
         (
             "overlay",
