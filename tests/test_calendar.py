@@ -131,9 +131,7 @@ def test_on_or_before_is_the_latest_session_not_after_the_day(day):
     assert (rolled == target) == is_trading_day(day)
 
 
-def test_sessions_are_kept_in_the_user_cache_and_a_corrupt_file_is_rebuilt(
-    tmp_path, monkeypatch
-):
+def test_sessions_are_kept_in_the_user_cache_and_a_corrupt_file_is_rebuilt(tmp_path, monkeypatch):
     from regime import calendar
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))

@@ -232,8 +232,17 @@ def test_score_date_before_data_is_data_error(run_cli, trained_model: Path):
 
 @pytest.mark.parametrize(
     "text",
-    "not-a-date||2016-03-01+01:00|2016-03-01T00:00|03/01/2016|now|today|2016-3-1|2016-02-30"
-    .split("|"),
+    [
+        "not-a-date",
+        "",
+        "2016-03-01+01:00",
+        "2016-03-01T00:00",
+        "03/01/2016",
+        "now",
+        "today",
+        "2016-3-1",
+        "2016-02-30",
+    ],
 )
 def test_score_date_not_yyyy_mm_dd_is_usage_error(run_cli, trained_model: Path, text: str):
     proc = run_cli("score", "--model", trained_model, "--date", text)

@@ -457,7 +457,6 @@ def test_a_caveat_rule_with_an_unknown_name_exits_2_naming_the_closest(small_con
 # -- bounded input ----------------------------------------------------------------------------
 
 
-
 def test_an_alias_bomb_stops_at_its_line_with_little_memory(small_config_text: str):
     import tracemalloc
 
