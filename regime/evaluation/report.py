@@ -292,7 +292,9 @@ with block = horizon.</p>
 <p>Each feature alone, taken in the direction its builder declares (its raw
 direction when it declares none), as a forecast of the same outcomes on the same
 days: nothing is fitted. AUC above 0.5: higher values in that direction went with
-more wins. Verdict: held (interval above 0.5), reversed (below), unclear.</p>
+more wins. Verdict: held (interval above 0.5), reversed (below), unclear. A feature
+with no power at all lands outside its 90% interval one time in ten, so among many
+features a few verdicts are chance.</p>
 {_html_table(report.priors, "feature")}
 {images}
 </body></html>
