@@ -105,6 +105,17 @@ def _session_at(position: int, what: str) -> pd.Timestamp:
     return sessions[position]
 
 
+def median_spacing_days(dates: pd.Index) -> float:
+    """Median gap between consecutive ``dates``, in calendar days (1.0 for fewer than two).
+
+    Whatever the index's resolution: 1.0 for daily rows, about 30 for monthly ones.
+    """
+    if len(dates) < 2:
+        return 1.0
+    seconds = pd.DatetimeIndex(dates).as_unit("s").asi8
+    return float(np.median(np.diff(seconds))) / 86_400
+
+
 def trading_days(start: DateLike, end: DateLike) -> pd.DatetimeIndex:
     """NYSE sessions in ``[start, end]``.
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
+from regime.calendar import median_spacing_days
 from regime.config import TargetConfig
 from regime.data.panel import PointInTimePanel
 from regime.exceptions import DataError
@@ -77,9 +78,7 @@ def horizon_unit(dates: pd.Index) -> str:
     ``months`` (up to 40), else ``observations``: ``target.horizon_days``
     counts these steps.
     """
-    if len(dates) < 2:
-        return "trading days"
-    spacing = float(np.median(np.diff(pd.DatetimeIndex(dates).as_unit("s").asi8))) / 86_400
+    spacing = median_spacing_days(dates)
     for unit, most in (("trading days", 4), ("weeks", 10), ("months", 40)):
         if spacing <= most:
             return unit

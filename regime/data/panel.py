@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from regime.calendar import trading_days
+from regime.calendar import median_spacing_days, trading_days
 from regime.exceptions import DataError, MissingSeriesError
 
 
@@ -256,6 +256,6 @@ class PointInTimePanel:
         """
         rows = self._newest(series)
         dates = pd.DatetimeIndex(rows["date"]).unique().sort_values()
-        spacing = float(np.median(np.diff(dates.asi8)) / 86_400e9) if len(dates) > 1 else 1.0
+        spacing = median_spacing_days(dates)
         lag = float(np.median((rows["known_at"] - rows["date"]).dt.days)) if len(rows) else 0.0
         return int(np.ceil(1.5 * spacing + lag)) + 3

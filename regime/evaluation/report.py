@@ -21,6 +21,7 @@ import pandas as pd
 
 from regime import plots
 from regime._io import atomic_write_text, json_safe
+from regime.calendar import median_spacing_days
 from regime.config import Config, StanceConfig
 from regime.evaluation.baselines import (
     baseline_table,
@@ -74,8 +75,7 @@ def relative_momentum(legs: pd.DataFrame, window: int = MOMENTUM_DAYS) -> pd.Ser
     For daily legs that is 12 months; monthly legs (``kind: classic``) use 12
     observations as well, so the window is expressed in months there.
     """
-    spacing = float(np.median(np.diff(legs.index.asi8)) / 86_400e9) if len(legs) > 2 else 1.0
-    periods = 12 if spacing > 20 else window
+    periods = 12 if median_spacing_days(legs.index) > 20 else window
     relative = np.log1p(legs["small"]) - np.log1p(legs["large"])
     return relative.rolling(periods, min_periods=periods).sum()
 
