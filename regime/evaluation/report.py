@@ -149,14 +149,15 @@ def stance_hit_rates(
     allowed = {model.fold: record_allows_a_call(model.record) for model in folds}
     earned = predictions["fold"].map(allowed).fillna(False).astype(bool).to_numpy()
     y, p = predictions["label"].to_numpy(), predictions["probability"].to_numpy()
-    hits = hit_rates(y[earned], p[earned], stance.overweight_above, stance.underweight_below)
-    called = (p > stance.overweight_above) | (p < stance.underweight_below)
+    thresholds = (stance.overweight_above, stance.underweight_below)
+    hits = hit_rates(y[earned], p[earned], *thresholds)
+    held = hit_rates(y[~earned], p[~earned], *thresholds)
     return {
         "stance_overweight_calls": hits.overweight_calls,
         "stance_overweight_hit_rate": hits.overweight_hit_rate,
         "stance_underweight_calls": hits.underweight_calls,
         "stance_underweight_hit_rate": hits.underweight_hit_rate,
-        "stance_held_at_neutral": int((called & ~earned).sum()),
+        "stance_held_at_neutral": held.overweight_calls + held.underweight_calls,
     }
 
 
