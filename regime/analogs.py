@@ -20,9 +20,10 @@ import numpy as np
 import pandas as pd
 
 from regime.exceptions import ConfigError
+from regime.labels import steps_per_year
 
-#: Forward windows of the outcome table, in trading days (about 1, 3 and 6 months).
-WINDOWS: dict[str, int] = {"1m": 21, "3m": 63, "6m": 126}
+#: Forward windows of the outcome table, in months.
+WINDOWS: dict[str, int] = {"1m": 1, "3m": 3, "6m": 6}
 
 _COMPARE = {
     ast.Gt: operator.gt,
@@ -107,15 +108,25 @@ def _dotted(node: ast.AST) -> str:
     raise ConfigError(f"--when: {ast.unparse(node)!r} is not a name")
 
 
-def forward_returns(legs: pd.DataFrame, windows: dict[str, int] = WINDOWS) -> pd.DataFrame:
+def outcome_windows(dates: pd.Index) -> dict[str, int]:
+    """Each of :data:`WINDOWS` in steps of legs observed on ``dates``.
+
+    21, 63 and 126 for trading days; 1, 3 and 6 for monthly legs.
+    """
+    per_year = steps_per_year(dates)
+    return {name: max(1, round(months * per_year / 12)) for name, months in WINDOWS.items()}
+
+
+def forward_returns(legs: pd.DataFrame) -> pd.DataFrame:
     """Compounded small and large returns over each window after each date (NaN at the end).
 
-    ``legs`` has daily simple returns in columns ``small`` and ``large``; the
-    window after date t is the next ``n`` dates (t excluded).
+    ``legs`` has simple returns per step in columns ``small`` and ``large``; the
+    window after date t is the next ``n`` dates (t excluded), ``n`` from
+    :func:`outcome_windows`.
     """
     out = {}
     growth = (1.0 + legs[["small", "large"]]).cumprod()
-    for name, n in windows.items():
+    for name, n in outcome_windows(legs.index).items():
         ahead = growth.shift(-n) / growth - 1.0
         out[f"small_{name}"] = ahead["small"]
         out[f"large_{name}"] = ahead["large"]
@@ -124,7 +135,10 @@ def forward_returns(legs: pd.DataFrame, windows: dict[str, int] = WINDOWS) -> pd
 
 
 def episodes(days: pd.DatetimeIndex, calendar: pd.DatetimeIndex, gap: int) -> pd.DatetimeIndex:
-    """First days of runs of ``days``, each at least ``gap`` trading days after the last kept."""
+    """First days of runs of ``days``, each ``gap`` or more steps of ``calendar`` after the last.
+
+    ``calendar`` is the legs' dates, so ``gap`` (the horizon) counts their steps.
+    """
     position = calendar.get_indexer(days)
     kept, last = [], None
     for day, pos in zip(days, position, strict=True):
@@ -144,6 +158,7 @@ class Analogs:
     rule: str | None
     table: pd.DataFrame  # index: episode day; forward returns (and distance for nearest)
     horizon_days: int
+    horizon_unit: str = "trading days"  # what horizon_days counts: months for monthly legs
 
     def hit_rates(self) -> dict[str, float]:
         """Share of episodes in which small caps beat large caps, per window."""
@@ -171,7 +186,7 @@ class Analogs:
         how = f"rule {self.rule}" if self.rule else "nearest days in pillar space"
         lines = [
             f"analogs as of {self.as_of:%Y-%m-%d} ({how}); episodes at least "
-            f"{self.horizon_days} trading days apart, outcomes known by then",
+            f"{self.horizon_days} {self.horizon_unit} apart, outcomes known by then",
             f"{'episode':<12}"
             + "".join(f"{'small ' + n:>10}{'large ' + n:>10}{'rel ' + n:>9}" for n in WINDOWS)
             + ("  distance" if "distance" in self.table else ""),

@@ -85,6 +85,22 @@ def horizon_unit(dates: pd.Index) -> str:
     return "observations"
 
 
+#: Steps of the legs in a year, per :func:`horizon_unit`.
+STEPS_PER_YEAR = {"trading days": 252, "weeks": 52, "months": 12}
+
+
+def steps_per_year(dates: pd.Index) -> int:
+    """Steps of the legs in a year: 252 trading days, 52 weeks or 12 months.
+
+    Other spacings (``observations``) count calendar days: 365.25 over the
+    median spacing, at least 1.
+    """
+    unit = horizon_unit(dates)
+    if unit in STEPS_PER_YEAR:
+        return STEPS_PER_YEAR[unit]
+    return max(1, round(365.25 / median_spacing_days(dates)))
+
+
 def rows_noun(unit: str) -> str:
     """What rows of a ``unit`` are called in a sentence: ``days`` for trading days."""
     return "days" if unit == "trading days" else unit

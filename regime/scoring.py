@@ -382,10 +382,10 @@ class RegimeModel:
         """
         _, day = self.resolve_day(date)
         dataset = self.dataset(day)
-        calendar = dataset.features.index
-        horizon = self.config.target.horizon_days
-        outcomes = forward_returns(leg_returns(dataset.panel, self.config.target))
-        outcomes = outcomes.reindex(calendar).dropna()
+        horizon, unit = self.config.target.horizon_days, self.horizon_unit
+        legs = leg_returns(dataset.panel, self.config.target)
+        steps = legs.index  # the horizon counts these: trading days, or months
+        outcomes = forward_returns(legs).reindex(dataset.features.index).dropna()
         if when is not None:
             columns = pd.concat(
                 [
@@ -396,23 +396,23 @@ class RegimeModel:
             )
             held = evaluate_rule(when, columns)
             days = episodes(
-                held.index[held.to_numpy()].intersection(outcomes.index), calendar, horizon
+                held.index[held.to_numpy()].intersection(outcomes.index), steps, horizon
             )
-            return Analogs(day, when, outcomes.loc[days], horizon)
+            return Analogs(day, when, outcomes.loc[days], horizon, unit)
         history = self.history(end=day)
         pillars = [p for p in self.pillars if history[p].std() > 0]
         scaled = history[pillars] / history[pillars].std()
         distance = np.sqrt(((scaled - scaled.loc[day]) ** 2).sum(axis=1))
         candidates = distance.loc[distance.index.intersection(outcomes.index)].sort_values()
         chosen: list[pd.Timestamp] = []
-        position = {d: i for i, d in enumerate(calendar)}
+        position = {d: i for i, d in enumerate(steps)}
         for candidate in candidates.index:
             if all(abs(position[candidate] - position[c]) >= horizon for c in chosen):
                 chosen.append(candidate)
             if len(chosen) == k:
                 break
         table = outcomes.loc[chosen].assign(distance=distance.loc[chosen].to_numpy())
-        return Analogs(day, None, table, horizon)
+        return Analogs(day, None, table, horizon, unit)
 
     def training_features(
         self, dataset: Dataset, model: FittedModel, day: pd.Timestamp

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date
 from pathlib import Path
@@ -227,3 +228,11 @@ def test_a_trained_classic_model_counts_its_horizon_in_months(run_cli, tmp_path)
     assert " months 1950-" in text.stdout and " days 1950-" not in text.stdout
     card = json.loads(run_cli("score", "--model", model, "--json", timeout=120).stdout)
     assert (card["horizon_days"], card["horizon_unit"]) == (12, "months")
+    analogs = run_cli("analogs", "--model", model, "--json", timeout=120)
+    assert analogs.returncode == 0, analogs.stderr
+    starts = [pd.Timestamp(e["date"]) for e in json.loads(analogs.stdout)["episodes"]]
+    assert len(starts) == 10
+    for a, b in itertools.combinations(sorted(starts), 2):
+        assert (b.year - a.year) * 12 + b.month - a.month >= 12  # one horizon: 12 months
+    text = run_cli("analogs", "--model", model, timeout=120).stdout
+    assert "episodes at least 12 months apart" in text

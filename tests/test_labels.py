@@ -85,3 +85,18 @@ def test_horizon_unit_from_the_spacing_of_the_legs(dates, unit):
     from regime.labels import horizon_unit
 
     assert horizon_unit(dates) == unit
+
+
+@pytest.mark.parametrize(
+    ("dates", "steps"),
+    [
+        (pd.bdate_range("2020-01-01", periods=300), 252),
+        (pd.date_range("2020-01-07", periods=60, freq="W-TUE"), 52),
+        (pd.date_range("1926-07-31", periods=40, freq="ME"), 12),
+        (pd.date_range("2000-03-31", periods=20, freq="QE"), 4),
+    ],
+)
+def test_a_year_in_steps_of_the_legs(dates, steps):
+    from regime.labels import steps_per_year
+
+    assert steps_per_year(dates) == steps

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -109,3 +110,25 @@ def test_stance_hit_rates_count_only_the_calls_a_record_allowed():
         "stance_underweight_hit_rate": 0.0,
         "stance_held_at_neutral": 3,  # folds 0 and 1: no record, or one that includes no skill
     }
+
+
+@pytest.mark.parametrize(
+    ("dates", "window"),
+    [
+        (pd.bdate_range("2000-01-03", periods=400), 252),
+        (pd.date_range("2000-01-04", periods=120, freq="W-TUE"), 52),
+        (pd.date_range("1990-01-31", periods=40, freq="ME"), 12),
+    ],
+)
+def test_momentum_baseline_looks_back_twelve_months_whatever_the_legs_spacing(dates, window):
+    from regime.evaluation.report import relative_momentum
+
+    rng = np.random.default_rng(7)
+    legs = pd.DataFrame(
+        {"small": rng.normal(0, 0.01, len(dates)), "large": rng.normal(0, 0.01, len(dates))},
+        index=dates,
+    )
+    momentum = relative_momentum(legs)
+    assert momentum.iloc[: window - 1].isna().all() and momentum.iloc[window - 1 :].notna().all()
+    last = np.log1p(legs["small"]) - np.log1p(legs["large"])
+    assert momentum.iloc[-1] == pytest.approx(last.iloc[-window:].sum(), rel=1e-12)

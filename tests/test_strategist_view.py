@@ -122,6 +122,21 @@ def test_rule_analogs_match_a_hand_computation(model):
     assert all(b - a >= 42 for a, b in itertools.pairwise(starts))
 
 
+def test_monthly_legs_give_outcomes_in_months_and_episodes_a_horizon_of_months_apart():
+    from regime.analogs import episodes, forward_returns
+
+    months = pd.date_range("1990-01-31", periods=30, freq="ME")
+    legs = pd.DataFrame({"small": 0.01, "large": 0.0}, index=months)
+    outcomes = forward_returns(legs)
+    first = outcomes.iloc[0]
+    for name, n in (("1m", 1), ("3m", 3), ("6m", 6)):
+        assert first[f"small_{name}"] == pytest.approx(1.01**n - 1, rel=1e-12)
+        assert first[f"relative_{name}"] == pytest.approx(1.01**n - 1, rel=1e-12)
+    assert outcomes["small_6m"].iloc[-6:].isna().all() and outcomes["small_6m"].iloc[-7] > 0
+    held = months[[0, 1, 5, 12, 13, 25]]
+    assert list(episodes(held, months, 12)) == list(months[[0, 12, 25]])
+
+
 def test_nearest_analogs_and_a_bad_rule(model, run_cli, trained_model: Path):
     nearest = model.analogs(DAY, k=4)
     assert len(nearest.table) == 4 and nearest.table["distance"].is_monotonic_increasing

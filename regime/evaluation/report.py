@@ -21,7 +21,6 @@ import pandas as pd
 
 from regime import plots
 from regime._io import atomic_write_text, json_safe
-from regime.calendar import median_spacing_days
 from regime.config import Config, StanceConfig
 from regime.evaluation.baselines import (
     baseline_table,
@@ -33,9 +32,8 @@ from regime.evaluation.overlay import model_overlay
 from regime.evaluation.priors import sign_check
 from regime.evaluation.walk_forward import WalkForwardResult
 from regime.fitted import FittedModel
+from regime.labels import steps_per_year
 from regime.scorecard import pillar_shapley, record_allows_a_call
-
-MOMENTUM_DAYS = 252  # 12 months of trading days
 
 
 @dataclass(frozen=True)
@@ -69,13 +67,12 @@ def oos_contributions(
     return pd.concat(parts).reindex(result.predictions.index)
 
 
-def relative_momentum(legs: pd.DataFrame, window: int = MOMENTUM_DAYS) -> pd.Series:
-    """Trailing relative log return of the legs over ``window`` observations, known each date.
+def relative_momentum(legs: pd.DataFrame) -> pd.Series:
+    """Trailing 12-month relative log return of the legs, known each date.
 
-    For daily legs that is 12 months; monthly legs (``kind: classic``) use 12
-    observations as well, so the window is expressed in months there.
+    Twelve months of the legs' own steps: 252 trading days, 52 weeks or 12 months.
     """
-    periods = 12 if median_spacing_days(legs.index) > 20 else window
+    periods = steps_per_year(legs.index)
     relative = np.log1p(legs["small"]) - np.log1p(legs["large"])
     return relative.rolling(periods, min_periods=periods).sum()
 
