@@ -444,3 +444,20 @@ def test_codes_sharing_a_prefix_splice_one_history_by_open_interest(tmp_path: Pa
     assert not oi.index.duplicated().any()
     assert oi[pd.Timestamp("2024-07-23")] == 482645  # the CME contract wins
     assert pd.Timestamp("2023-12-26") in oi.index  # the ICE-only date extends the history
+
+
+def test_a_pattern_reads_every_file_it_matches_like_listing_them(tmp_path: Path):
+    """``paths: [fut_fin_txt_*.zip]``: the yearly CFTC downloads, read in name order."""
+    lines = (FIXTURES / TFF_TXT).read_text().splitlines()
+    header, rows = lines[0], lines[1:]
+    for year, part in (("2023", rows[:5]), ("2024", rows[5:])):
+        with zipfile.ZipFile(tmp_path / f"fut_fin_txt_{year}.zip", "w") as archive:
+            archive.writestr("FinFutYY.txt", "\n".join([header, *part]) + "\n")
+    (tmp_path / "notes.txt").write_text("not a COT file\n")
+    listed = source(paths=["fut_fin_txt_2023.zip", "fut_fin_txt_2024.zip"])
+    pattern = source(paths=["fut_fin_txt_*.zip"])
+    expected = source().load(context())
+    pd.testing.assert_frame_equal(listed.load(context(tmp_path)), expected)
+    pd.testing.assert_frame_equal(pattern.load(context(tmp_path)), expected)
+    with pytest.raises(DataError, match=r"no CFTC COT file matches .*'fut_fin_txt_19\*\.zip'"):
+        source(paths=["fut_fin_txt_19*.zip"]).load(context(tmp_path))

@@ -49,6 +49,31 @@ def _fred_series(series_id: str) -> FakeSeries:
     return FakeSeries(series_id, rows, frequency="Daily", frequency_short="D")
 
 
+def write_cftc_history(folder: Path) -> None:
+    """The CFTC files the live config reads, in their real layout and names.
+
+    The current year is the real 2024 fixture (CME Russell E-mini 239742, July
+    2024); the yearly zip and the 2006-2016 history repeat its header and rows,
+    the history's as the ICE Russell 2000 mini (23977A) four weeks of 2016.
+    """
+    current = FIXTURES / "cftc" / "FinFutYY_2024_trimmed.txt"
+    shutil.copy(current, folder / "FinFutYY.txt")
+    header, *rows = current.read_text().splitlines()
+    with zipfile.ZipFile(folder / "fut_fin_txt_2024.zip", "w") as z:
+        z.writestr("FinFutYY.txt", "\n".join([header, *rows]) + "\n")
+    ice = []
+    for line, day in zip(
+        [r for r in rows if ",239742," in r], ["12-20", "12-13", "12-06", "11-29"], strict=True
+    ):
+        fields = line.split(",")
+        fields[0] = '"RUSSELL 2000 MINI INDEX FUTURE - ICE FUTURES U.S."'
+        fields[1], fields[2] = f"16{day.replace('-', '')}", f"2016-{day}"
+        fields[3], fields[4] = "23977A", "ICUS"
+        ice.append(",".join(fields))
+    with zipfile.ZipFile(folder / "fin_fut_txt_2006_2016.zip", "w") as z:
+        z.writestr("F_TFF_2006_2016.txt", "\n".join([header, *ice]) + "\n")
+
+
 def test_data_check_on_the_live_config_with_real_format_files(tmp_path: Path, run_cli):
     configs = tmp_path / "configs"
     configs.mkdir()
@@ -61,7 +86,7 @@ def test_data_check_on_the_live_config_with_real_format_files(tmp_path: Path, ru
             FIXTURES / "french" / "Portfolios_Formed_on_ME_Daily_VW_excel.csv",
             "Portfolios_Formed_on_ME_daily.csv",
         )
-    shutil.copy(FIXTURES / "cftc" / "FinFutYY_2024_trimmed.txt", data / "cftc" / "FinFutYY.txt")
+    write_cftc_history(data / "cftc")
     for name in ("etf_flows.csv", "forward_pe.csv", "revisions.csv"):
         shutil.copy(ROOT / "configs" / "templates" / name, data / "vendor" / name)
 
@@ -96,4 +121,6 @@ def test_data_check_on_the_live_config_with_real_format_files(tmp_path: Path, ru
     for series in needed:
         assert series in table, series
     assert "fred" in table and "french" in table and "cftc" in table
+    positioning = next(line for line in table.splitlines() if "RTY_LEV_NET_OI" in line)
+    assert "2016-11-29" in positioning  # spliced: the ICE contract's history comes first
     assert key not in proc.stdout + proc.stderr

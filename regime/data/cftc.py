@@ -400,9 +400,11 @@ class CftcSource(SourceBase):
     ----------
     paths : list of str
         COT files (``.txt``, ``.csv`` or a ``.zip`` holding one), resolved with
-        :meth:`LoadContext.resolve`; typically one per year. A (code, report
-        date) pair found in several files is kept once when the positions
-        agree and is an error when they differ.
+        :meth:`LoadContext.resolve`; typically one per year. An entry with
+        ``*``, ``?`` or ``[`` is a pattern (e.g. ``../data/cftc/*.zip``) for
+        every file it matches, in name order; a pattern that matches nothing is
+        an error. A (code, report date) pair found in several files is kept once
+        when the positions agree and is an error when they differ.
     report : {"tff", "legacy"}
         Layout every file must have.
     contracts : dict of str to str
@@ -489,19 +491,36 @@ class CftcSource(SourceBase):
         MissingSeriesError
             A configured contract code is in none of the files.
         """
-        files = [context.resolve(p) for p in self.paths]
-        return load_with_cache(self, context, files, lambda: self._parse(context))
+        files = self._files(context)
+        return load_with_cache(self, context, files, lambda: self._parse(files, context.today))
 
-    def _parse(self, context: LoadContext) -> pd.DataFrame:
-        """Parse the files (what :meth:`load` does on a parsed-file cache miss)."""
-        frames: list[pd.DataFrame] = []
+    def _files(self, context: LoadContext) -> list[Path]:
+        """Every file of ``paths``, patterns expanded; raise DataError for one not found."""
+        files: list[Path] = []
         for configured in self.paths:
             path = context.resolve(configured)
-            if not path.is_file():
+            if _is_pattern(configured):
+                matched = sorted(p for p in path.parent.glob(path.name) if p.is_file())
+                if not matched or _is_pattern(str(path.parent)):
+                    raise DataError(
+                        f"{path}: no CFTC COT file matches this pattern (data.sources cftc "
+                        f"paths entry {configured!r}; patterns apply to file names only); "
+                        "download the files or fix the pattern"
+                    )
+                files.extend(matched)
+            elif not path.is_file():
                 raise DataError(
                     f"{path}: CFTC COT file not found (data.sources cftc paths entry "
                     f"{configured!r}); download it or fix the path"
                 )
+            else:
+                files.append(path)
+        return files
+
+    def _parse(self, files: list[Path], today: pd.Timestamp) -> pd.DataFrame:
+        """Parse the files (what :meth:`load` does on a parsed-file cache miss)."""
+        frames: list[pd.DataFrame] = []
+        for path in files:
             frame = read_cot_file(path, str(path))
             if frame.attrs["report"] != self.report:
                 raise DataFormatError(
@@ -511,8 +530,8 @@ class CftcSource(SourceBase):
                 )
             frames.append(frame)
         rows = pd.concat(frames, ignore_index=True)
-        self._check_today(rows, context.today)
-        self._check_codes(rows, [str(context.resolve(p)) for p in self.paths])
+        self._check_today(rows, today)
+        self._check_codes(rows, [str(p) for p in files])
         rows = self._dedupe(rows.loc[rows["code"].isin(list(self.contracts))])
         return self._observations(rows)
 
@@ -596,3 +615,8 @@ class CftcSource(SourceBase):
         out = pd.concat(frames, ignore_index=True)
         out = out.sort_values(["date", "series", "known_at"], kind="stable")
         return validate_observations(out.reset_index(drop=True), self.label())
+
+
+def _is_pattern(path: str) -> bool:
+    """Whether a ``paths`` entry is a glob pattern."""
+    return any(char in path for char in "*?[")
