@@ -263,7 +263,12 @@ def test_template_series_and_ranges() -> None:
     pe = source("forward_pe.csv", lag_days=1).load(ctx)
     assert set(pe["series"]) == {"SMALL_FWD_PE", "LARGE_FWD_PE"}
     revisions = source("revisions.csv", layout="long", lag_days=5).load(ctx)
-    assert set(revisions["series"]) == {"SMALL_REV_BREADTH", "LARGE_REV_BREADTH"}
+    assert set(revisions["series"]) == {
+        "SMALL_REV_BREADTH",
+        "LARGE_REV_BREADTH",
+        "MEGACAP_REV_BREADTH",
+        "LARGE_EX_TOP10_REV_BREADTH",
+    }
     assert revisions["value"].between(-1, 1).all()
 
 

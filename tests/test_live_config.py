@@ -38,6 +38,7 @@ def test_live_config_names_the_issue_series_and_parses():
     assert all(s.lag_days is not None for s in config.data.sources if s.kind == "csv")
     inputs = set(FeatureSet.from_config(config).input_series)
     assert {"RTY_LEV_NET_OI", "DFF", "DGS1", "DFEDTARU", "DFEDTAR"} <= inputs
+    assert {"MEGACAP_REV_BREADTH", "LARGE_EX_TOP10_REV_BREADTH"} <= inputs
 
 
 def _fred_series(series_id: str) -> FakeSeries:
@@ -115,6 +116,8 @@ def test_data_check_on_the_live_config_with_real_format_files(tmp_path: Path, ru
         "LARGE_ETF_AUM",
         "SMALL_FWD_PE",
         "LARGE_REV_BREADTH",
+        "MEGACAP_REV_BREADTH",
+        "LARGE_EX_TOP10_REV_BREADTH",
         *FRED_IDS,
     ]
     table = proc.stdout
