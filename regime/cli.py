@@ -527,10 +527,10 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         return 0
     print(f"walk-forward out of sample: {config.name}")
     nested = {k: v for k, v in result.metrics.items() if isinstance(v, dict | list)}
-    width = max(len(key) for key in result.metrics) + 1
-    for key, value in result.metrics.items():
-        if key in nested and key not in ("auc_interval", "brier_skill_interval"):
-            continue
+    intervals = ("auc_interval", "brier_skill_interval")
+    shown = {k: v for k, v in result.metrics.items() if k not in nested or k in intervals}
+    width = max(len(key) for key in shown) + 1
+    for key, value in shown.items():
         if isinstance(value, list):
             value = f"[{value[0]:.4f}, {value[1]:.4f}]"
         elif isinstance(value, float):
