@@ -66,13 +66,15 @@ def real_config(data_dir: Path, tmp: Path, source: Path = CONFIG) -> tuple[Path,
     raw = yaml.safe_load(text)
     relative = [
         path
-        for source in raw["data"]["sources"]
-        for path in [source.get("path"), *source.get("paths", [])]
+        for entry in raw["data"]["sources"]
+        for key, value in entry.items()
+        if key in ("path", "paths") or key.endswith("_path")
+        for path in (value if isinstance(value, list) else [value])
         if path is not None and not Path(path).is_absolute()
     ]
     if relative:
         raise SystemExit(f"error: {source}: source path {relative[0]!r} is not under {PREFIX}")
-    path = tmp / CONFIG.name
+    path = tmp / source.name
     path.write_text(text, encoding="utf-8")
     return path, raw
 
@@ -86,7 +88,7 @@ def period_config(raw: dict[str, Any], tmp: Path, label: str, start: str, end: s
         evaluation.pop("end", None)
     else:
         evaluation["end"] = end
-    path = tmp / f"real_us_daily_{label}.yaml"
+    path = tmp / f"{raw['name']}_{label}.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
 
@@ -109,11 +111,14 @@ def backtest(config: Path, report: Path) -> tuple[dict[str, Any], float]:
     return metrics, elapsed
 
 
-def print_period(label: str, metrics: dict[str, Any], elapsed: float) -> None:
-    """Print one period: the model against the baselines, then its ECE and Brier skill."""
+def print_period(label: str, metrics: dict[str, Any], elapsed: float, rows: str = "days") -> None:
+    """Print one period: the model against the baselines, then its ECE and Brier skill.
+
+    ``rows`` names the scored rows: days, or months for monthly legs.
+    """
     print(
         f"\n{label}: out of sample {metrics['oos_start']}..{metrics['oos_end']}, "
-        f"{metrics['oos_rows']} days, {metrics['folds']} refits, "
+        f"{metrics['oos_rows']} {rows}, {metrics['folds']} refits, "
         f"{metrics['effective_horizons']:.1f} independent horizons, "
         f"base rate {metrics['base_rate']:.3f}"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from regime.data._base import LoadContext
 from regime.data.classic import CLASSIC_SERIES, ClassicSource, french_months
 from regime.data.observations import COLUMNS, add_business_days, validate_observations
 from regime.data.sources import SOURCE_TYPES, load_observations
+from regime.exceptions import DataError, DataFormatError
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "classic_us.yaml"
@@ -236,3 +238,87 @@ def test_a_trained_classic_model_counts_its_horizon_in_months(run_cli, tmp_path)
         assert (b.year - a.year) * 12 + b.month - a.month >= 12  # one horizon: 12 months
     text = run_cli("analogs", "--model", model, timeout=120).stdout
     assert "episodes at least 12 months apart" in text
+
+
+# -- newer downloads extend arch.data ------------------------------------------------------
+
+FRENCH = Path(__file__).parent / "fixtures" / "french"
+FRED_MD = (  # FRED-MD's layout: header, transformation codes, then months (M/D/YYYY)
+    "sasdate,RPI,AAA,BAA\n"
+    "Transform:,5,2,2\n"
+    "11/1/2018,17000.1,9.99,9.99\n"  # arch.data has this month: its value is kept
+    "12/1/2018,17010.2,9.99,9.99\n"
+    "1/1/2019,17020.3,3.93,5.12\n"
+    "2/1/2019,17030.4,3.79,5.02\n"
+)
+CORE_CPI_FRED = "observation_date,CPILFESL\n2018-11-01,999.0\n2018-12-01,258.0\n2019-01-01,260.1\n"
+
+
+def extended(tmp_path: Path, **paths: str) -> ClassicSource:
+    (tmp_path / "FRED-MD.csv").write_text(FRED_MD)
+    (tmp_path / "CPILFESL.csv").write_text(CORE_CPI_FRED)
+    shutil.copy(FRENCH / "F-F_Research_Data_Factors.CSV", tmp_path)
+    files = {
+        "factors_path": "F-F_Research_Data_Factors.CSV",
+        "yields_path": "FRED-MD.csv",
+        "core_cpi_path": "CPILFESL.csv",
+    }
+    return ClassicSource(**{**files, **paths})
+
+
+def test_newer_files_append_the_months_after_arch_data_and_keep_its_history(table, tmp_path):
+    source = extended(tmp_path)
+    assert source.label() == (
+        "classic (arch.data + F-F_Research_Data_Factors.CSV, FRED-MD.csv, CPILFESL.csv)"
+    )
+    out = source.load(LoadContext(base_dir=tmp_path, today=pd.Timestamp("2026-12-01")))
+    validate_observations(out, "extended")
+    keys = ["series", "date"]
+    merged = out.merge(table, on=keys, how="left", suffixes=("", "_arch"), indicator=True)
+    kept = merged.loc[merged["_merge"] == "both"]
+    assert len(kept) == len(table)  # the history is arch.data's, to the row
+    assert (kept["value"] == kept["value_arch"]).all()
+    assert (kept["known_at"] == kept["known_at_arch"]).all()
+    after = merged.loc[merged["_merge"] == "left_only"].set_index(keys)
+    assert len(after) == 2 * 5 + 2 * 2 + 2  # factor, yield and CPI months after arch.data
+    # The factors file's months after 2018-11 (its 1926 months are arch.data's already).
+    nov = day("2024-11-29")  # November 2024's last trading day
+    assert after.loc[("SMB_LEG", nov), "value"] == pytest.approx((0.40 + 4.63) / 100)
+    assert after.loc[("RF_LEG", nov), "value"] == pytest.approx(0.0040)
+    assert after.loc[("TBILL", nov), "value"] == pytest.approx(0.40 * 12)
+    assert (
+        after.loc[("SMB_LEG", nov), "known_at"] == add_business_days(pd.DatetimeIndex([nov]), 20)[0]
+    )
+    assert after.loc[("SMB_LEG", day("2024-12-31")), "value"] == pytest.approx((0.37 - 2.73) / 100)
+    # FRED-MD after arch.data's last yield month (2018-12); the 9.99 of 2018 are not read.
+    assert after.loc[("AAA", day("2019-01-31")), "value"] == 3.93
+    assert after.loc[("BAA", day("2019-02-28")), "value"] == 5.02
+    assert after.loc[("BAA", day("2019-02-28")), "known_at"] == day("2019-03-01")
+    assert (out.loc[out["series"].isin(["AAA", "BAA"]), "value"] != 9.99).all()
+    # Core CPI after arch.data's 2018-11: December 2018 and January 2019, known mid-month.
+    cpi = after.xs("CORE_CPI")
+    assert list(cpi.index) == [day("2018-12-31"), day("2019-01-31")]
+    assert list(cpi["value"]) == [258.0, 260.1]
+    assert cpi.loc[day("2019-01-31"), "known_at"] == day("2019-02-18")
+
+
+def test_an_extending_file_must_be_monthly(tmp_path):
+    shutil.copy(FRENCH / "F-F_Research_Data_Factors_daily.CSV", tmp_path)
+    source = extended(tmp_path, factors_path="F-F_Research_Data_Factors_daily.CSV")
+    with pytest.raises(DataFormatError, match=r"F-F_Research_Data_Factors_daily\.CSV.*two rows in"):
+        source.load(LoadContext(base_dir=tmp_path, today=pd.Timestamp("2026-12-01")))
+    missing = extended(tmp_path, core_cpi_path="nope.csv")
+    with pytest.raises(DataError, match=r"nope\.csv"):
+        missing.load(LoadContext(base_dir=tmp_path, today=pd.Timestamp("2026-12-01")))
+
+
+def test_the_extended_config_is_classic_us_on_more_data():
+    """Same target, features, model, evaluation and stance: only data and as_of differ."""
+    frozen = load_config(CONFIG).model_dump()
+    extended_config = load_config(ROOT / "configs" / "classic_us_extended.yaml").model_dump()
+    for section in ("target", "features", "model", "evaluation", "stance", "caveats"):
+        assert extended_config[section] == frozen[section], section
+    training = {k: v for k, v in extended_config["training"].items() if k != "as_of"}
+    assert training == {k: v for k, v in frozen["training"].items() if k != "as_of"}
+    (source,) = load_config(ROOT / "configs" / "classic_us_extended.yaml").data.sources
+    assert source.kind == "classic" and source.factors_path and source.yields_path

@@ -49,6 +49,7 @@ of the factors are carried back in time.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -57,6 +58,8 @@ from pydantic import model_validator
 
 from regime.calendar import trading_days
 from regime.data._base import LoadContext, SourceBase
+from regime.data.csv_source import CsvSource
+from regime.data.french import FrenchSource
 from regime.data.observations import add_business_days, concat_observations, make_observations
 from regime.exceptions import DataFormatError
 
@@ -119,11 +122,28 @@ class ClassicSource(SourceBase):
     ``start`` and ``end`` cut the history by observation date (the month's
     last trading day), both inclusive. See the module docstring for the series,
     their units and their ``known_at``.
+
+    ``arch.data`` ends in 2018. Newer downloads of the same public data extend
+    its three sets, each on its own (paths resolved against the config's
+    folder): a file's months after the set's last month are appended, and the
+    months before stay ``arch.data``'s, so the history up to 2018 is the same
+    with or without the files (FRED-MD's yields, which start in 1959, do not
+    shorten it). The series, dates and ``known_at`` rules stay the same:
+
+    - ``factors_path``: the French library's ``F-F_Research_Data_Factors``
+      CSV (or ``_CSV.zip``); its first table, the monthly factors in percent.
+    - ``yields_path``: a FRED-MD monthly CSV (``sasdate`` as M/D/YYYY, its
+      ``Transform:`` row under the header) with Moody's ``AAA`` and ``BAA``.
+    - ``core_cpi_path``: FRED's download of ``CPILFESL``
+      (``observation_date,CPILFESL``).
     """
 
     kind: Literal["classic"] = "classic"
     start: date | None = None
     end: date | None = None
+    factors_path: str | None = None
+    yields_path: str | None = None
+    core_cpi_path: str | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> ClassicSource:
@@ -132,16 +152,11 @@ class ClassicSource(SourceBase):
         return self
 
     def load(self, context: LoadContext) -> pd.DataFrame:
-        """Read the three ``arch.data`` sets (nothing is fetched; the context is not needed)."""
-        import arch.data.core_cpi
-        import arch.data.default
-        import arch.data.frenchdata
-
+        """Read the three sets from ``arch.data``, extended by the files given."""
         frames: list[pd.DataFrame] = []
 
-        factors = arch.data.frenchdata.load()
-        months = french_months(factors.index)
-        _, dated = _month_ends(months)
+        factors = self._factors(context)
+        _, dated = _month_ends(factors.index)
         known = add_business_days(dated, FACTOR_LAG_DAYS)
         rf = factors["RF"].to_numpy(dtype="float64")
         for series, values in (
@@ -153,14 +168,14 @@ class ClassicSource(SourceBase):
         ):
             frames.append(make_observations(series, dated, values, known))
 
-        for data, columns, lag in (
-            (arch.data.default.load(), {"AAA": "AAA", "BAA": "BAA"}, YIELD_LAG_DAYS),
-            (arch.data.core_cpi.load(), {"CPILFESL": "CORE_CPI"}, CPI_LAG_DAYS),
+        for data, lag in (
+            (self._yields(context), YIELD_LAG_DAYS),
+            (self._cpi(context), CPI_LAG_DAYS),
         ):
-            calendar_end, dated = _month_ends(pd.DatetimeIndex(data.index).to_period("M"))
+            calendar_end, dated = _month_ends(data.index)
             known = add_business_days(calendar_end, lag)
-            for column, series in columns.items():
-                frames.append(make_observations(series, dated, data[column].to_numpy(), known))
+            for series in data.columns:
+                frames.append(make_observations(series, dated, data[series].to_numpy(), known))
 
         table = concat_observations(frames)
         keep = np.ones(len(table), dtype=bool)
@@ -171,5 +186,92 @@ class ClassicSource(SourceBase):
         return table.loc[keep].reset_index(drop=True)
 
     def label(self) -> str:
-        """Name for messages."""
-        return "classic (arch.data)"
+        """Name for messages: ``classic (arch.data)``, with the files that extend it."""
+        files = [
+            Path(p).name for p in (self.factors_path, self.yields_path, self.core_cpi_path) if p
+        ]
+        return "classic (arch.data" + (f" + {', '.join(files)})" if files else ")")
+
+    def _factors(self, context: LoadContext) -> pd.DataFrame:
+        """``Mkt-RF``, ``SMB``, ``HML`` and ``RF`` in percent, indexed by month."""
+        import arch.data.frenchdata
+
+        data = arch.data.frenchdata.load()
+        history = data[list(FACTORS)].set_axis(french_months(data.index))
+        if self.factors_path is None:
+            return history
+        source = FrenchSource(
+            kind="french",
+            path=self.factors_path,
+            table=0,
+            columns={column: f"FACTOR_{i}" for i, column in enumerate(FACTORS)},
+            percent=False,
+        )
+        wide = _monthly(source.load(context), source.label())
+        return _extend(history, wide.set_axis(list(FACTORS), axis=1))
+
+    def _yields(self, context: LoadContext) -> pd.DataFrame:
+        """Moody's ``AAA`` and ``BAA`` (percent), indexed by month."""
+        import arch.data.default
+
+        data = arch.data.default.load()
+        history = data[["AAA", "BAA"]].set_axis(pd.DatetimeIndex(data.index).to_period("M"))
+        if self.yields_path is None:
+            return history
+        source = CsvSource(
+            kind="csv",
+            path=self.yields_path,
+            date_column="sasdate",
+            date_format="%m/%d/%Y",
+            series={"AAA": "AAA", "BAA": "BAA"},
+            skip_rows=1,
+            lag_days=0,
+        )
+        return _extend(history, _monthly(source.load(context), source.label()))
+
+    def _cpi(self, context: LoadContext) -> pd.DataFrame:
+        """``CORE_CPI``, the core CPI index level, indexed by month."""
+        import arch.data.core_cpi
+
+        data = arch.data.core_cpi.load()
+        history = pd.DataFrame(
+            {"CORE_CPI": data["CPILFESL"].to_numpy()},
+            index=pd.DatetimeIndex(data.index).to_period("M"),
+        )
+        if self.core_cpi_path is None:
+            return history
+        source = CsvSource(
+            kind="csv",
+            path=self.core_cpi_path,
+            date_column="observation_date",
+            series={"CPILFESL": "CORE_CPI"},
+            lag_days=0,
+        )
+        return _extend(history, _monthly(source.load(context), source.label()))
+
+
+def _extend(history: pd.DataFrame, newer: pd.DataFrame) -> pd.DataFrame:
+    """``history`` followed by the months of ``newer`` after its last one (same columns)."""
+    later = newer.loc[newer.index > history.index.max(), list(history.columns)]
+    return pd.concat([history, later])
+
+
+#: The French factor columns the source reads.
+FACTORS: tuple[str, ...] = ("Mkt-RF", "SMB", "HML", "RF")
+
+
+def _monthly(observations: pd.DataFrame, origin: str) -> pd.DataFrame:
+    """Observations as one column per series, indexed by month; an error if not monthly.
+
+    A file of the wrong frequency (daily factors, weekly yields) would otherwise
+    be read as months: two dates in one month are refused, naming the file.
+    """
+    wide = observations.pivot(index="date", columns="series", values="value")
+    months = pd.DatetimeIndex(wide.index).to_period("M")
+    if months.has_duplicates:
+        month = months[months.duplicated()][0]
+        raise DataFormatError(
+            f"{origin}: two rows in {month}; kind: classic reads monthly files only "
+            "(one row per month)"
+        )
+    return wide.set_axis(months).rename_axis(None, axis=1)
