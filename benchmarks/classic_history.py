@@ -20,13 +20,22 @@ pillar alone, with 90% block-bootstrap intervals (block = 12 months):
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from real_history import DEFAULT_DATA, ROOT, backtest, period_config, print_period, real_config
+from real_history import (
+    ROOT,
+    backtest,
+    data_arguments,
+    data_folder,
+    period_config,
+    print_period,
+    real_config,
+    repeat_command,
+    report_folder,
+)
 
 CONFIG = ROOT / "configs" / "classic_us_extended.yaml"
 PERIODS: tuple[tuple[str, str, str | None], ...] = (
@@ -38,28 +47,15 @@ PERIODS: tuple[tuple[str, str, str | None], ...] = (
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=DEFAULT_DATA,
-        help="folder of the real files, laid out as in its MANIFEST.md "
-        "(default: ../shared/data/real from the repository root)",
-    )
-    parser.add_argument(
-        "--report-dir",
-        type=Path,
-        default=None,
-        help="keep each period's report in DIR/PERIOD (default: a temporary directory)",
-    )
+    data_arguments(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run both periods of the extended classic history; print figures."""
     args = parse_args(argv)
-    data_dir = args.data_dir.expanduser().resolve()
-    if not data_dir.is_dir():
-        print(f"skipped: {data_dir} not found (real data is not shipped with the repository)")
+    data_dir = data_folder(args)
+    if data_dir is None:
         return 0
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as name:
@@ -72,18 +68,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         for label, start, end in PERIODS:
             slug = label.split(" ")[0]
-            report = (args.report_dir or tmp / "reports") / slug
-            if report.exists() and args.report_dir is None:
-                shutil.rmtree(report)
+            report = report_folder(args, tmp, slug)
             metrics, elapsed = backtest(period_config(raw, tmp, slug, start, end), report)
             print_period(label, metrics, elapsed, rows="months")
     print(f"total wall time {time.perf_counter() - started:.1f} s")
-    command = "python benchmarks/classic_history.py"
-    if data_dir != DEFAULT_DATA.resolve():
-        command += f" --data-dir {data_dir}"
-    if args.report_dir is not None:
-        command += f" --report-dir {args.report_dir}"
-    print(f"repeat with: {command}")
+    print(f"repeat with: {repeat_command('classic_history.py', args, data_dir)}")
     return 0
 
 

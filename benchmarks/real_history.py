@@ -186,9 +186,8 @@ def cutoff_check(config: Path, raw: dict[str, Any], tmp: Path) -> float:
     return max(gaps)
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """Command-line options."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def data_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--data-dir`` and ``--report-dir``, the options every real-history benchmark takes."""
     parser.add_argument(
         "--data-dir",
         type=Path,
@@ -203,6 +202,39 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="keep each period's report (report.html, metrics.json, predictions.csv) in "
         "DIR/PERIOD (default: a temporary directory, removed afterwards)",
     )
+
+
+def data_folder(args: argparse.Namespace) -> Path | None:
+    """``--data-dir`` resolved, or None after printing the skip message when it is absent."""
+    data_dir = args.data_dir.expanduser().resolve()
+    if not data_dir.is_dir():
+        print(f"skipped: {data_dir} not found (real data is not shipped with the repository)")
+        return None
+    return data_dir
+
+
+def report_folder(args: argparse.Namespace, tmp: Path, label: str) -> Path:
+    """Where one period's report goes: ``--report-dir``/label, or a fresh temporary folder."""
+    report = (args.report_dir or tmp / "reports") / label
+    if report.exists() and args.report_dir is None:
+        shutil.rmtree(report)
+    return report
+
+
+def repeat_command(script: str, args: argparse.Namespace, data_dir: Path) -> str:
+    """The command that repeats a run: the script and the data options that were given."""
+    command = f"python benchmarks/{script}"
+    if data_dir != DEFAULT_DATA.resolve():
+        command += f" --data-dir {data_dir}"
+    if args.report_dir is not None:
+        command += f" --report-dir {args.report_dir}"
+    return command
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    data_arguments(parser)
     parser.add_argument(
         "--config",
         type=Path,
@@ -222,9 +254,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run both walk-forward periods and the cutoff check on real history; print figures."""
     args = parse_args(argv)
-    data_dir = args.data_dir.expanduser().resolve()
-    if not data_dir.is_dir():
-        print(f"skipped: {data_dir} not found (real data is not shipped with the repository)")
+    data_dir = data_folder(args)
+    if data_dir is None:
         return 0
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as name:
@@ -236,9 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             f"folds; intervals 90%, block bootstrap (block = 63 days)"
         )
         for label, start, end in PERIODS if args.window == "report" else DEVELOPMENT:
-            report = (args.report_dir or tmp / "reports") / label
-            if report.exists() and args.report_dir is None:
-                shutil.rmtree(report)
+            report = report_folder(args, tmp, label)
             metrics, elapsed = backtest(period_config(raw, tmp, label, start, end), report)
             print_period(label, metrics, elapsed)
         if args.window == "report":
@@ -250,11 +279,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"({time.perf_counter() - began:.1f} s)"
             )
     print(f"total wall time {time.perf_counter() - started:.1f} s")
-    command = "python benchmarks/real_history.py"
-    if data_dir != DEFAULT_DATA.resolve():
-        command += f" --data-dir {data_dir}"
-    if args.report_dir is not None:
-        command += f" --report-dir {args.report_dir}"
+    command = repeat_command("real_history.py", args, data_dir)
     if args.config != CONFIG:
         command += f" --config {args.config}"
     if args.window != "report":

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -218,16 +218,15 @@ class ClassicSource(SourceBase):
         history = data[["AAA", "BAA"]].set_axis(pd.DatetimeIndex(data.index).to_period("M"))
         if self.yields_path is None:
             return history
-        source = CsvSource(
-            kind="csv",
+        newer = _csv_months(
+            context,
             path=self.yields_path,
             date_column="sasdate",
             date_format="%m/%d/%Y",
             series={"AAA": "AAA", "BAA": "BAA"},
             skip_rows=1,
-            lag_days=0,
         )
-        return _extend(history, _monthly(source.load(context), source.label()))
+        return _extend(history, newer)
 
     def _cpi(self, context: LoadContext) -> pd.DataFrame:
         """``CORE_CPI``, the core CPI index level, indexed by month."""
@@ -240,14 +239,19 @@ class ClassicSource(SourceBase):
         )
         if self.core_cpi_path is None:
             return history
-        source = CsvSource(
-            kind="csv",
+        newer = _csv_months(
+            context,
             path=self.core_cpi_path,
             date_column="observation_date",
             series={"CPILFESL": "CORE_CPI"},
-            lag_days=0,
         )
-        return _extend(history, _monthly(source.load(context), source.label()))
+        return _extend(history, newer)
+
+
+def _csv_months(context: LoadContext, **settings: Any) -> pd.DataFrame:
+    """A monthly CSV read by ``kind: csv`` with ``settings``, one column per series."""
+    source = CsvSource(kind="csv", lag_days=0, **settings)
+    return _monthly(source.load(context), source.label())
 
 
 def _extend(history: pd.DataFrame, newer: pd.DataFrame) -> pd.DataFrame:
