@@ -1,15 +1,24 @@
 """configs/smallcap_us.yaml is coherent: with files in each source's real format and a
-FRED-format server, `regime data check` finds every series the config needs."""
+FRED-format server, `regime data check` finds every series the config needs; its
+features and model train and score end to end."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import zipfile
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
 from fred_server import LATEST, FakeSeries, FredTestServer, Row
 
 from regime.config import load_config
+from regime.data._base import LoadContext
+from regime.data.observations import add_business_days
+from regime.data.sample import SampleSource
 from regime.dataset import FeatureSet
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,3 +136,53 @@ def test_data_check_on_the_live_config_with_real_format_files(tmp_path: Path, ru
     positioning = next(line for line in table.splitlines() if "RTY_LEV_NET_OI" in line)
     assert "2016-11-29" in positioning  # spliced: the ICE contract's history comes first
     assert key not in proc.stdout + proc.stderr
+
+
+def _live_observations(path: Path) -> None:
+    """Every series the live config reads, as one long CSV: the seeded sample, plus
+    random walks for the FRED macro series and the mega-cap revisions it lacks."""
+    sample = SampleSource(kind="sample", seed=7, start="2000-01-03", end="2012-12-31")
+    frames = [sample.load(LoadContext())]
+    rng = np.random.default_rng(3)
+    days = pd.bdate_range("2000-01-03", "2012-12-31")
+    weeks = pd.date_range("2000-01-08", "2012-12-29", freq="W-SAT")
+    months = pd.date_range("2000-01-31", "2012-12-31", freq="ME")
+    for series, dates, start, step in (
+        ("BAA10Y", days, 2.0, 0.02),
+        ("T10Y2Y", days, 1.0, 0.02),
+        ("ICSA", weeks, 300000.0, 3000.0),
+        ("UMCSENT", months, 80.0, 2.0),
+        ("MEGACAP_REV_BREADTH", months, 0.1, 0.05),
+        ("LARGE_EX_TOP10_REV_BREADTH", months, 0.0, 0.05),
+    ):
+        values = start + np.cumsum(rng.normal(0.0, step, len(dates)))
+        known_at = add_business_days(pd.DatetimeIndex(dates), 5)
+        frames.append(
+            pd.DataFrame({"series": series, "date": dates, "value": values, "known_at": known_at})
+        )
+    pd.concat(frames, ignore_index=True).to_csv(path, index=False, date_format="%Y-%m-%d")
+
+
+@pytest.mark.slow
+def test_the_live_features_and_model_train_and_score(tmp_path: Path, run_cli):
+    """The live config's features, model and stance, on data shaped like its sources.
+
+    Only ``data`` changes (one long CSV); yearly refits and no bootstrap keep it quick.
+    """
+    _live_observations(tmp_path / "observations.csv")
+    raw = yaml.safe_load((ROOT / "configs" / "smallcap_us.yaml").read_text())
+    raw["data"] = {"sources": [{"kind": "csv", "path": "observations.csv", "layout": "long"}]}
+    raw["model"]["bootstrap"] = 0
+    raw["evaluation"]["step_days"] = 252
+    (tmp_path / "live.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    trained = run_cli("train", "--config", tmp_path / "live.yaml", "--models-dir", tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    card = run_cli("score", "--model", tmp_path / "smallcap_us.joblib", "--json")
+    assert card.returncode == 0, card.stderr
+    payload = json.loads(card.stdout)
+    assert 0.0 < payload["probability"] < 1.0
+    pillars = payload["pillars"]
+    assert {"earnings_revisions", "positioning", "credit", "curve", "growth"} <= set(pillars)
+    assert "earnings_revisions.megacap_spread" in pillars["earnings_revisions"]["features"]
+    explained = run_cli("explain", "--model", tmp_path / "smallcap_us.joblib")
+    assert "earnings_revisions.megacap_spread" in explained.stdout
