@@ -723,3 +723,24 @@ def test_a_merge_key_then_an_override_is_not_a_duplicate(small_config_text: str)
 def test_every_shipped_config_loads(path: Path):
     """The configs in configs/ validate (their data files need not be present)."""
     assert load_config(path).name
+
+
+def test_docs_list_every_field_of_every_source_kind():
+    """docs/configs.md's table of source kinds names each kind's every field."""
+    from regime.data.sources import SOURCE_TYPES
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "configs.md").read_text()
+    rows = {
+        line.split("|")[1].strip().strip("`"): line
+        for line in text.splitlines()
+        if line.startswith("| `")
+    }
+    for source in SOURCE_TYPES:
+        kind = source.model_fields["kind"].annotation.__args__[0]
+        assert kind in rows, f"kind {kind} has no row"
+        missing = [
+            name
+            for name in source.model_fields
+            if name not in ("kind", "max_age_days") and f"`{name}`" not in rows[kind]
+        ]
+        assert not missing, f"kind {kind}: {missing} not in docs/configs.md"
