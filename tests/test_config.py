@@ -725,16 +725,21 @@ def test_every_shipped_config_loads(path: Path):
     assert load_config(path).name
 
 
-def test_docs_list_every_field_of_every_source_kind():
-    """docs/configs.md's table of source kinds names each kind's every field."""
-    from regime.data.sources import SOURCE_TYPES
-
+def _doc_table_rows() -> dict[str, str]:
+    """docs/configs.md's table rows keyed by their first cell (a kind, builder or field)."""
     text = (Path(__file__).resolve().parents[1] / "docs" / "configs.md").read_text()
-    rows = {
+    return {
         line.split("|")[1].strip().strip("`"): line
         for line in text.splitlines()
         if line.startswith("| `")
     }
+
+
+def test_docs_list_every_field_of_every_source_kind():
+    """docs/configs.md's table of source kinds names each kind's every field."""
+    from regime.data.sources import SOURCE_TYPES
+
+    rows = _doc_table_rows()
     for source in SOURCE_TYPES:
         kind = source.model_fields["kind"].annotation.__args__[0]
         assert kind in rows, f"kind {kind} has no row"
@@ -744,3 +749,15 @@ def test_docs_list_every_field_of_every_source_kind():
             if name not in ("kind", "max_age_days") and f"`{name}`" not in rows[kind]
         ]
         assert not missing, f"kind {kind}: {missing} not in docs/configs.md"
+
+
+def test_docs_list_every_builder_and_its_params():
+    """docs/configs.md's table of builders names each builder's every parameter."""
+    from features._base import BUILDERS
+
+    rows = _doc_table_rows()
+    for name, builder in BUILDERS.items():
+        assert name in rows, f"builder {name} has no row"
+        params = [field.alias or key for key, field in builder.model_fields.items()]
+        missing = [p for p in params if f"`{p}`" not in rows[name]]
+        assert not missing, f"builder {name}: {missing} not in docs/configs.md"
