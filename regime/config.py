@@ -652,15 +652,13 @@ def _check_model(config: Config, path: str, root: yaml.Node | None) -> None:
     """
     if config.model.estimator == "signed":
         from regime.dataset import FeatureSet
+        from regime.model import require_signs_for_signed
 
-        if not any(FeatureSet.from_config(config).signs.values()):
+        try:
+            require_signs_for_signed(config.model, FeatureSet.from_config(config).signs.values())
+        except ConfigError as exc:
             line = _yaml_line(root, ("model", "estimator"))
-            prefix = f"{path}:{line}" if line else path
-            raise ConfigError(
-                f"{prefix}: model.estimator: signed needs a feature with a declared sign, and "
-                "none of the configured features has one; add one (e.g. a macro builder's "
-                "`sign`) or use logistic"
-            )
+            raise ConfigError(f"{f'{path}:{line}' if line else path}: {exc}") from None
     if not config.model.params and not config.model.search:
         return  # the defaults are valid (and scikit-learn need not be imported)
     from regime.model import ESTIMATORS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing
 import warnings
+from collections.abc import Iterable
 from numbers import Real
 from typing import Any
 
@@ -224,6 +225,16 @@ ESTIMATORS: dict[str, tuple[type[ClassifierMixin], dict[str, Any]]] = {
 }
 
 
+def require_signs_for_signed(config: ModelConfig, signs: Iterable[int]) -> None:
+    """ConfigError when ``estimator: signed`` has no feature with a declared sign."""
+    if config.estimator == "signed" and not any(signs):
+        raise ConfigError(
+            "model.estimator: signed needs features with a declared sign, and none of the "
+            "configured features has one; add one (e.g. a macro builder's `sign`) or use "
+            "logistic or gradient_boosting"
+        )
+
+
 def make_estimator(
     config: ModelConfig,
     seed: int | None = None,
@@ -248,12 +259,8 @@ def make_estimator(
     model is a :class:`PillarAverage` of one such pipeline per pillar.
     Calibration is not part of the pipeline: see :mod:`regime.calibration`.
     """
+    require_signs_for_signed(config, signs)
     signed = config.estimator == "signed"
-    if signed and not any(signs):
-        raise ConfigError(
-            "model.estimator: signed needs features with a declared sign, and none of these "
-            "has one; use logistic or gradient_boosting"
-        )
     if config.combine == "pillars" and pillars:
         signs = tuple(signs) or (0,) * len(pillars)
         members = []
