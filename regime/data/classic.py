@@ -216,9 +216,8 @@ class ClassicSource(SourceBase):
 
         data = arch.data.default.load()
         history = data[["AAA", "BAA"]].set_axis(pd.DatetimeIndex(data.index).to_period("M"))
-        if self.yields_path is None:
-            return history
-        newer = _csv_months(
+        return _extend_from_csv(
+            history,
             context,
             path=self.yields_path,
             date_column="sasdate",
@@ -226,7 +225,6 @@ class ClassicSource(SourceBase):
             series={"AAA": "AAA", "BAA": "BAA"},
             skip_rows=1,
         )
-        return _extend(history, newer)
 
     def _cpi(self, context: LoadContext) -> pd.DataFrame:
         """``CORE_CPI``, the core CPI index level, indexed by month."""
@@ -237,21 +235,24 @@ class ClassicSource(SourceBase):
             {"CORE_CPI": data["CPILFESL"].to_numpy()},
             index=pd.DatetimeIndex(data.index).to_period("M"),
         )
-        if self.core_cpi_path is None:
-            return history
-        newer = _csv_months(
+        return _extend_from_csv(
+            history,
             context,
             path=self.core_cpi_path,
             date_column="observation_date",
             series={"CPILFESL": "CORE_CPI"},
         )
-        return _extend(history, newer)
 
 
-def _csv_months(context: LoadContext, **settings: Any) -> pd.DataFrame:
-    """A monthly CSV read by ``kind: csv`` with ``settings``, one column per series."""
-    source = CsvSource(kind="csv", lag_days=0, **settings)
-    return _monthly(source.load(context), source.label())
+def _extend_from_csv(
+    history: pd.DataFrame, context: LoadContext, path: str | None, **settings: Any
+) -> pd.DataFrame:
+    """``history`` extended by the monthly CSV at ``path`` (read by ``kind: csv`` with
+    ``settings``); ``history`` itself when ``path`` is None."""
+    if path is None:
+        return history
+    source = CsvSource(kind="csv", path=path, lag_days=0, **settings)
+    return _extend(history, _monthly(source.load(context), source.label()))
 
 
 def _extend(history: pd.DataFrame, newer: pd.DataFrame) -> pd.DataFrame:
