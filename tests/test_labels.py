@@ -72,31 +72,17 @@ def test_share_bounds(share):
 
 
 @pytest.mark.parametrize(
-    ("dates", "unit"),
+    ("dates", "unit", "steps"),
     [
-        (pd.bdate_range("2020-01-01", periods=300), "trading days"),
-        (pd.date_range("2020-01-07", periods=60, freq="W-TUE"), "weeks"),
-        (pd.date_range("1926-07-31", periods=40, freq="ME"), "months"),
-        (pd.date_range("2000-03-31", periods=20, freq="QE"), "observations"),
-        (pd.DatetimeIndex(["2020-01-02"]), "trading days"),
+        (pd.bdate_range("2020-01-01", periods=300), "trading days", 252),
+        (pd.date_range("2020-01-07", periods=60, freq="W-TUE"), "weeks", 52),
+        (pd.date_range("1926-07-31", periods=40, freq="ME"), "months", 12),
+        (pd.date_range("2000-03-31", periods=20, freq="QE"), "observations", 4),
+        (pd.DatetimeIndex(["2020-01-02"]), "trading days", 252),
     ],
 )
-def test_horizon_unit_from_the_spacing_of_the_legs(dates, unit):
-    from regime.labels import horizon_unit
+def test_the_legs_step_and_a_year_in_steps_from_their_spacing(dates, unit, steps):
+    from regime.labels import horizon_unit, steps_per_year
 
     assert horizon_unit(dates) == unit
-
-
-@pytest.mark.parametrize(
-    ("dates", "steps"),
-    [
-        (pd.bdate_range("2020-01-01", periods=300), 252),
-        (pd.date_range("2020-01-07", periods=60, freq="W-TUE"), 52),
-        (pd.date_range("1926-07-31", periods=40, freq="ME"), 12),
-        (pd.date_range("2000-03-31", periods=20, freq="QE"), 4),
-    ],
-)
-def test_a_year_in_steps_of_the_legs(dates, steps):
-    from regime.labels import steps_per_year
-
     assert steps_per_year(dates) == steps
