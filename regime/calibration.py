@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
@@ -36,11 +37,11 @@ class Recalibrator:
         ``w`` in [0, 1] that the record supports: the least-squares slope of
         the outcome on the probability (both measured from each row's own
         fold base rate) less one standard error, the error estimated with
-        Newey-West weights over ``block`` lags because the outcomes of
-        overlapping horizons are not independent. No skill, or a record too
-        short to tell, gives ``w = 0`` and the base rate; a long
-        well-calibrated record ``w`` near 1. It keeps the ranking and
-        anchors the level at the base rate.
+        equal weights over ``block`` lags because the outcomes of
+        overlapping horizons are not independent (see :func:`shrink_weight`).
+        No skill, or a record too short to tell, gives ``w = 0`` and the base
+        rate; a long well-calibrated record ``w`` near 1. It keeps the
+        ranking and anchors the level at the base rate.
         ``sigmoid``: Platt scaling, a logistic regression on the logit of the
         raw probability (it shrinks toward the base rate when the raw
         probability has little skill, and says the base rate when higher raw
@@ -140,19 +141,41 @@ class Recalibrator:
 def shrink_weight(x: np.ndarray, y: np.ndarray, block: int) -> float:
     """The slope of ``y`` on ``x`` through the origin less one standard error, in [0, 1].
 
-    The standard error is Newey-West (Bartlett weights over ``block - 1``
-    lags), so a record of overlapping horizons counts for what it is worth.
+    Overlapping outcomes share their errors over ``block - 1`` lags. The
+    standard error weighs those lags equally (Hansen-Hodrick), falling back to
+    Bartlett weights (Newey-West) if equal weights give a negative variance:
+    Bartlett weights over the overlap alone understate the variance of a
+    record of overlapping horizons by about a fifth. "One standard error" is
+    the one-sided 84% Student-t quantile with one degree of freedom fewer
+    than the record's independent horizons (``len(x) / block``), so a record
+    of a few horizons must show more than one that holds many.
     """
     spread = float(np.sum(x * x))
     if spread <= 0.0:
         return 0.0
     slope = float(np.sum(x * y) / spread)
-    score = x * (y - slope * x)
+    error = _slope_error(x * (y - slope * x), block) / spread
+    horizons = len(x) / max(block, 1)
+    margin = float(stats.t.ppf(stats.norm.cdf(1.0), df=max(horizons - 1.0, 1.0)))
+    return float(np.clip(slope - margin * error, 0.0, 1.0))
+
+
+def _slope_error(score: np.ndarray, block: int) -> float:
+    """The long-run standard deviation of ``score``, autocovariances over ``block - 1`` lags.
+
+    Equal weights (Hansen-Hodrick); Bartlett weights (Newey-West) when equal
+    weights give a negative variance.
+    """
+    lags = range(1, min(block, len(score)))
+    autocovariances = [float(np.sum(score[lag:] * score[:-lag])) for lag in lags]
     variance = float(np.sum(score * score))
-    for lag in range(1, min(block, len(x))):
-        variance += 2.0 * (1.0 - lag / block) * float(np.sum(score[lag:] * score[:-lag]))
-    error = np.sqrt(max(variance, 0.0)) / spread
-    return float(np.clip(slope - error, 0.0, 1.0))
+    flat = variance + 2.0 * sum(autocovariances)
+    if flat > 0.0:
+        return float(np.sqrt(flat))
+    bartlett = variance + 2.0 * sum(
+        (1.0 - lag / block) * value for lag, value in zip(lags, autocovariances, strict=True)
+    )
+    return float(np.sqrt(max(bartlett, 0.0)))
 
 
 def fit_recalibrator(
@@ -164,13 +187,20 @@ def fit_recalibrator(
 ) -> Recalibrator | None:
     """A recalibrator fitted on ``oos`` (columns ``raw``, ``label``, ``climatology``).
 
-    None when ``method`` is ``none`` or the record is too thin: fewer than
-    ``min_rows`` predictions, or a single outcome class. ``base_rate`` is the
-    training base rate of the model it will calibrate (``shrink`` pulls toward it);
-    ``block`` the rows one outcome overlaps (see :meth:`Recalibrator.fit`).
+    ``base_rate`` is the training base rate of the model it will calibrate
+    (``shrink`` pulls toward it); ``block`` the rows one outcome overlaps (see
+    :meth:`Recalibrator.fit`). None when ``method`` is ``none``. A record too
+    thin to fit (fewer than ``min_rows`` predictions, or a single outcome
+    class) gives ``shrink`` the weight 0, the base rate, since it shows no
+    skill; the other methods give None, the raw probability.
     """
-    if method == "none" or len(oos) < min_rows or oos["label"].nunique() < 2:
+    if method == "none":
         return None
+    if len(oos) < min_rows or oos["label"].nunique() < 2:
+        if method != "shrink":
+            return None
+        state = {"method": method, "base_rate": base_rate, "rows": len(oos), "weight": 0.0}
+        return Recalibrator.from_state(state)
     calibrator = Recalibrator(method, base_rate)  # type: ignore[arg-type]
     return calibrator.fit(
         oos["raw"].to_numpy(), oos["label"].to_numpy(), oos["climatology"].to_numpy(), block

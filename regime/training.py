@@ -301,25 +301,29 @@ def sign_report(final: FittedModel, declared: dict[str, int]) -> list[dict[str, 
     ]
 
 
-def warn_if_uncalibrated(config: Config, final: FittedModel, oos_rows: int) -> None:
-    """Log a warning when ``model.calibration`` asks for a recalibration the record cannot give.
+def warn_if_uncalibrated(config: Config, oos: pd.DataFrame) -> None:
+    """Log a warning when the walk-forward record ``oos`` is too thin to recalibrate on.
 
     The final model is recalibrated on every walk-forward prediction; with
     fewer than ``evaluation.min_calibration_days`` of them (or a single
-    outcome among them) it keeps its raw probability. Training goes on: the
-    warning says so and what to change.
+    outcome among them) ``shrink`` gives the base rate, since the record
+    shows no skill, and the other methods keep the raw probability. Training
+    goes on: the warning says so and what to change.
     """
     method = config.model.calibration
-    if method == "none" or final.calibrator is not None:
-        return
     need = config.evaluation.min_calibration_days
+    if method == "none" or (len(oos) >= need and oos["label"].nunique() > 1):
+        return
+    applied = (
+        "gives the base rate, having no record of skill" if method == "shrink" else "is not applied"
+    )
     logger.warning(
-        "model.calibration: %s is not applied: the walk-forward made %d out-of-sample "
-        "predictions (evaluation.min_calibration_days: %d, and both outcomes needed), so the "
-        "model gives its raw probability; use a longer history, a lower "
-        "evaluation.min_calibration_days or model.calibration: none",
+        "model.calibration: %s %s: the walk-forward made %d out-of-sample "
+        "predictions (evaluation.min_calibration_days: %d, and both outcomes needed); use a "
+        "longer history, a lower evaluation.min_calibration_days or model.calibration: none",
         method,
-        oos_rows,
+        applied,
+        len(oos),
         need,
     )
 
@@ -423,7 +427,7 @@ def _train_locked(
     final = fit_model(
         settings, X, y, data.label_known_at, data.label_known_at.iloc[-1], oos, fold=None
     )
-    warn_if_uncalibrated(config, final, len(oos))
+    warn_if_uncalibrated(config, oos)
     calibration = [
         {
             "bin": b,
