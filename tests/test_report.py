@@ -128,7 +128,31 @@ def test_momentum_baseline_looks_back_twelve_months_whatever_the_legs_spacing(da
         {"small": rng.normal(0, 0.01, len(dates)), "large": rng.normal(0, 0.01, len(dates))},
         index=dates,
     )
+    legs["known_at"] = dates
     momentum = relative_momentum(legs)
     assert momentum.iloc[: window - 1].isna().all() and momentum.iloc[window - 1 :].notna().all()
     last = np.log1p(legs["small"]) - np.log1p(legs["large"])
     assert momentum.iloc[-1] == pytest.approx(last.iloc[-window:].sum(), rel=1e-12)
+
+
+def test_momentum_baseline_reads_only_the_returns_published_by_each_day():
+    """Monthly legs published two months late: on day t the signal ends two months back,
+    and changing a return not yet out on t leaves t's signal as it was."""
+    from regime.evaluation.report import relative_momentum
+
+    dates = pd.date_range("1990-01-31", periods=40, freq="ME")
+    rng = np.random.default_rng(3)
+    legs = pd.DataFrame(
+        {"small": rng.normal(0, 0.03, 40), "large": rng.normal(0, 0.01, 40)}, index=dates
+    )
+    legs["known_at"] = dates.shift(2, freq="ME")
+    momentum = relative_momentum(legs)
+    relative = np.log1p(legs["small"]) - np.log1p(legs["large"])
+    assert momentum.iloc[:13].isna().all()
+    assert momentum.iloc[13] == pytest.approx(relative.iloc[:12].sum(), rel=1e-12)
+    assert momentum.iloc[-1] == pytest.approx(relative.iloc[-14:-2].sum(), rel=1e-12)
+    later = legs.copy()
+    later.loc[dates[-1], "small"] += 0.5  # out two months after the last day
+    assert relative_momentum(later).iloc[-1] == momentum.iloc[-1]
+    between = relative_momentum(legs, pd.DatetimeIndex([dates[20] + pd.Timedelta(days=3)]))
+    assert between.iloc[0] == momentum.iloc[20]

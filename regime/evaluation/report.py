@@ -67,14 +67,23 @@ def oos_contributions(
     return pd.concat(parts).reindex(result.predictions.index)
 
 
-def relative_momentum(legs: pd.DataFrame) -> pd.Series:
-    """Trailing 12-month relative log return of the legs, known each date.
+def relative_momentum(legs: pd.DataFrame, dates: pd.DatetimeIndex | None = None) -> pd.Series:
+    """Trailing 12-month relative log return of the legs, as known on each of ``dates``.
 
-    Twelve months of the legs' own steps: 252 trading days, 52 weeks or 12 months.
+    Twelve months of the legs' own steps: 252 trading days, 52 weeks or 12
+    months. On day t it sums the latest twelve months of returns published by
+    t (column ``known_at``; a return counts once it and every earlier one are
+    known), so a leg published with a lag is not read before it was out.
+    ``dates`` defaults to the legs' own dates; NaN until a year is known.
     """
     periods = steps_per_year(legs.index)
-    relative = np.log1p(legs["small"]) - np.log1p(legs["large"])
-    return relative.rolling(periods, min_periods=periods).sum()
+    relative = (np.log1p(legs["small"]) - np.log1p(legs["large"])).to_numpy(dtype="float64")
+    total = np.concatenate([[0.0], np.cumsum(relative)])
+    published = pd.DatetimeIndex(legs["known_at"].cummax()).as_unit("ns").asi8
+    dates = legs.index if dates is None else dates
+    known = np.searchsorted(published, pd.DatetimeIndex(dates).as_unit("ns").asi8, side="right")
+    values = total[known] - total[np.maximum(known - periods, 0)]
+    return pd.Series(np.where(known >= periods, values, np.nan), index=dates)
 
 
 #: The row of the model's walk-forward probabilities before recalibration.
@@ -106,7 +115,7 @@ def build_report(
         for pillar in pillars
         if any(pillar_of[c] == pillar for c in X.columns)
     }
-    momentum = relative_momentum(legs).reindex(X.index)
+    momentum = relative_momentum(legs, X.index)
     baselines = standard_baselines(predictions, y, folds, momentum, by_pillar)
     if config.model.calibration != "none":
         # The same walk-forward before recalibration: what the recalibration cost or gained.
