@@ -376,9 +376,10 @@ class RegimeModel:
         With ``when``, a rule over raw series ids and feature names (e.g.
         ``"SMALL_ETF_FLOW > 500e6 and LARGE_ETF_FLOW < -1e9"``): every past
         episode in which it held. Without it, the ``k`` past days nearest to
-        ``date`` in standardized pillar space (pillar contributions). Only
-        days whose 6-month outcome was known by ``date`` appear; episodes are
-        at least one horizon apart.
+        ``date`` in standardized pillar space (pillar contributions), among the
+        days scored out of sample (a day the final model scored in sample
+        carries labels from after ``date``). Only days whose 6-month outcome
+        was known by ``date`` appear; episodes are at least one horizon apart.
         """
         _, day = self.resolve_day(date)
         dataset = self.dataset(day)
@@ -400,6 +401,7 @@ class RegimeModel:
             )
             return Analogs(day, when, outcomes.loc[days], horizon, unit)
         history = self.history(end=day)
+        history = history.loc[~history["in_sample"].to_numpy() | (history.index == day)]
         pillars = [p for p in self.pillars if history[p].std() > 0]
         scaled = history[pillars] / history[pillars].std()
         distance = np.sqrt(((scaled - scaled.loc[day]) ** 2).sum(axis=1))
@@ -464,9 +466,10 @@ class RegimeModel:
                 continue
             then = calendar[position - back]
             X = dataset.features.loc[[then], self.feature_names]
-            if X.isna().all(axis=None):
-                continue
-            before = self._attribute(self.model_for(then, in_sample), X)
+            model = self.model_for(then, in_sample)
+            if X.isna().all(axis=None) or (not in_sample and model.available_from > then):
+                continue  # no data then, or only the final model, in sample, had that day
+            before = self._attribute(model, X)
             out[label] = {
                 "since": f"{then:%Y-%m-%d}",
                 "probability": probability - float(before.probability.iloc[0]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from pathlib import Path
@@ -165,3 +166,26 @@ def test_scorecard_reads_like_a_note_with_changes_since_a_week_and_a_month(model
         assert "percentile of" in payload["pillar_notes"][pillar]
     text = card.to_text()
     assert "Since " in text and "percentile of" in text
+
+
+def test_an_out_of_sample_day_never_leans_on_the_in_sample_final_model(trained_model: Path):
+    """Days before the first fold are scored by the final model, which saw later labels.
+
+    A day scored out of sample must not compare itself with them: swapping in
+    another final model leaves its analogs and its changes since a week and a
+    month as they were (the month-ago day, before the first fold, has no
+    change at all).
+    """
+    model = load_model(trained_model)
+    first = model.folds[0].available_from
+    calendar = model.history(end=first + pd.Timedelta(days=40)).index
+    day = calendar[calendar.searchsorted(first) + 10]
+    card = model.score(day)
+    assert not card.in_sample and "1w" in card.changes and "1m" not in card.changes
+    other = load_model(trained_model)
+    other.final = dataclasses.replace(model.folds[-1], available_from=model.final.available_from)
+    assert other.score(day).changes == card.changes
+    assert other.analogs(day, k=3).to_dict() == model.analogs(day, k=3).to_dict()
+    assert other.history(end=day)["probability"].loc[:first].ne(
+        model.history(end=day)["probability"].loc[:first]
+    ).any(), "the swapped final model scores the in-sample days differently"
