@@ -186,6 +186,9 @@ def test_an_out_of_sample_day_never_leans_on_the_in_sample_final_model(trained_m
     other.final = dataclasses.replace(model.folds[-1], available_from=model.final.available_from)
     assert other.score(day).changes == card.changes
     assert other.analogs(day, k=3).to_dict() == model.analogs(day, k=3).to_dict()
-    assert other.history(end=day)["probability"].loc[:first].ne(
-        model.history(end=day)["probability"].loc[:first]
-    ).any(), "the swapped final model scores the in-sample days differently"
+    assert (
+        other.history(end=day)["probability"]
+        .loc[:first]
+        .ne(model.history(end=day)["probability"].loc[:first])
+        .any()
+    ), "the swapped final model scores the in-sample days differently"
