@@ -25,6 +25,7 @@ def scored() -> tuple[pd.DataFrame, pd.Series]:
             "b.noise": rng.normal(size=len(days)),  # declared +1, says nothing
             "b.unsigned": -driver,  # no prior
             "c.late": driver.where(days >= days[-2 * HORIZON + 1]),  # too few scored rows
+            "c.recent": driver.where(days >= days[-6 * HORIZON]),  # an AUC, too few for a verdict
         },
         index=days,
     )
@@ -33,7 +34,7 @@ def scored() -> tuple[pd.DataFrame, pd.Series]:
 
 def test_each_declared_sign_is_checked_on_the_outcomes_with_nothing_fitted(scored):
     features, labels = scored
-    signs = {"a.tailwind": 1, "a.headwind": -1, "b.noise": 1, "c.late": 1}
+    signs = {"a.tailwind": 1, "a.headwind": -1, "b.noise": 1, "c.late": 1, "c.recent": 1}
     pillar_of = {name: name.split(".")[0] for name in features}
     table = sign_check(features, labels, signs, pillar_of, HORIZON, reps=200)
 
@@ -44,6 +45,7 @@ def test_each_declared_sign_is_checked_on_the_outcomes_with_nothing_fitted(score
         "b.noise": "unclear",
         "b.unsigned": "no prior",
         "c.late": "too few",
+        "c.recent": "too few",
     }
     # the AUC of the feature in its declared direction (raw direction without a prior)
     assert table.loc["a.headwind", "auc"] == pytest.approx(
@@ -53,7 +55,9 @@ def test_each_declared_sign_is_checked_on_the_outcomes_with_nothing_fitted(score
         roc_auc_score(labels, features["b.unsigned"])
     )
     assert table.loc["c.late", "rows"] == 2 * HORIZON - 1 and np.isnan(table.loc["c.late", "auc"])
-    assert (table["pillar"] == ["a", "a", "b", "b", "c"]).all()
+    recent = table.loc["c.recent"]
+    assert recent["rows"] == 6 * HORIZON and recent["auc_lower"] > 0.5  # held, were it judged
+    assert (table["pillar"] == ["a", "a", "b", "b", "c", "c"]).all()
     checked = table.dropna(subset=["auc"])
     assert (checked["auc_lower"] <= checked["auc"]).all()
     assert (checked["auc"] <= checked["auc_upper"]).all()
