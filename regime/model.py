@@ -33,7 +33,7 @@ class SignConstrained(ClassifierMixin, BaseEstimator):
     Fits ``estimator``; while some input ``i`` with ``signs[i] != 0`` gets a
     coefficient of the opposite sign, drops the worst offender and refits.
     Dropped inputs have a coefficient of exactly 0. Inputs beyond
-    ``len(signs)`` (missing-value indicators) have no prior.
+    ``len(signs)`` have no prior.
     """
 
     def __init__(self, estimator: Any = None, signs: tuple[int, ...] = ()) -> None:
@@ -244,8 +244,8 @@ def make_estimator(
 ) -> Pipeline | PillarAverage:
     """Build the unfitted pipeline; missing feature values are handled inside it.
 
-    ``logistic``: median imputation with a missing-value indicator per feature
-    that had gaps in training, scaling, then ``LogisticRegression``.
+    ``logistic``: median imputation (a missing value is set to the training
+    median, so it moves nothing), scaling, then ``LogisticRegression``.
     ``gradient_boosting``: ``HistGradientBoostingClassifier`` on the raw
     features, which handles NaN natively (a column empty in training is set
     to 0, see :class:`FillEmptyColumns`). ``signed``: a :class:`SignedComposite`
@@ -301,10 +301,10 @@ def _pipeline(
         ]
     else:
         steps = [
-            (
-                "impute",
-                SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-            ),
+            # A missing value is the training median and nothing else: no indicator, whose
+            # weight would carry the era in which a source had not yet started into a day
+            # whose input is merely stale.
+            ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
             ("scale", StandardScaler()),
             ("estimator", SignConstrained(estimator, tuple(signs)) if enforce else estimator),
         ]

@@ -74,7 +74,8 @@ _TRUSTED_CLASSES: tuple[type, ...] = (
     np.int64,
     np.uint64,
     np.random.Generator,  # HistGradientBoosting keeps its feature-subsampling generator
-    # the logistic pipeline: median imputation with missing indicators, scaling
+    # the logistic pipeline: median imputation (with missing indicators in artifacts
+    # trained before 2026-12), scaling
     Pipeline,
     SimpleImputer,
     MissingIndicator,

@@ -103,3 +103,25 @@ def test_signed_pillar_average_leaves_out_pillars_without_a_prior():
     assert [member[0] for member in combined.members_] == ["valuations", "momentum"]
     with pytest.raises(ConfigError, match="signed needs features with a declared sign"):
         make_estimator(config, signs=(0, 0, 0), pillars=pillars)
+
+
+@pytest.mark.parametrize("combine", ["none", "pillars"])
+def test_a_missing_value_is_the_training_median_and_moves_nothing(combine: str):
+    """A logistic model scores a day whose input is missing as if it sat at its median.
+
+    The "late" input has no value in its first 300 training rows, as a source
+    that starts late has not; its missing rows are also the ones where small
+    caps ran, so an indicator of missingness would have learned that era.
+    """
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame(rng.normal(size=(600, 3)), columns=["a", "late", "c"])
+    y = ((X["a"] + rng.normal(size=600) > 0) | (np.arange(600) < 300)).astype(int)
+    X.loc[:299, "late"] = np.nan
+    config = ModelConfig(combine=combine, sign_priors="enforce")
+    model = make_estimator(config, signs=(1, 1, -1), pillars=("x", "late", "y")).fit(X, y)
+    day = X.iloc[[450]].copy()
+    median = X["late"].median()
+    stale = day.assign(late=np.nan)
+    np.testing.assert_allclose(
+        model.predict_proba(stale)[:, 1], model.predict_proba(day.assign(late=median))[:, 1]
+    )
