@@ -392,6 +392,8 @@ def _describe(error: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
         return loc, _not_a_boolean(error["input"])
     if error["type"] == "value_error" and "error" in error.get("ctx", {}):
         return loc, str(error["ctx"]["error"])  # our own validators' words, without a prefix
+    if error["type"].startswith(("date_", "datetime_")):
+        return loc, f"{error['msg']}; use YYYY-MM-DD, got {_clip(error.get('input'), 40)!r}"
     return loc, error["msg"]
 
 

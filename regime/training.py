@@ -156,8 +156,8 @@ def model_card_markdown(card: dict[str, Any]) -> str:
         "kept: a past day is scored by the newest model whose training labels were all "
         "known before it.",
         "",
-        "| metric | value |",
-        "| --- | --- |",
+        f"| metric | value | {m['interval_coverage']:.0%} interval (block bootstrap) |",
+        "| --- | --- | --- |",
     ]
     for key in (
         "auc",
@@ -168,7 +168,9 @@ def model_card_markdown(card: dict[str, Any]) -> str:
         "base_rate",
         "mean_probability",
     ):
-        lines.append(f"| {key} | {m[key]:.4f} |")
+        bounds = m.get(f"{key}_interval")
+        interval = "" if bounds is None else f"{bounds[0]:.4f} to {bounds[1]:.4f}"
+        lines.append(f"| {key} | {m[key]:.4f} | {interval} |")
     lines += [
         "",
         "### Calibration (out of sample)",

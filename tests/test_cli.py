@@ -481,6 +481,10 @@ def test_model_card_matches_artifact(trained_model: Path):
     markdown = trained_model.with_name(f"{SMALL_NAME}.md").read_text("utf-8")
     assert digest in markdown
     assert "{sha256}" not in markdown
+    metrics = card["metrics"]
+    for key in ("auc", "brier_skill"):  # the intervals that decide whether a call is earned
+        low, high = metrics[f"{key}_interval"]
+        assert f"| {key} | {metrics[key]:.4f} | {low:.4f} to {high:.4f} |" in markdown
 
 
 def test_model_by_name_from_the_models_directory(run_cli, trained_model: Path):

@@ -314,6 +314,12 @@ def test_invalid_calendar_date_is_a_config_error(small_config_text: str):
     assert "2012-13-45" in message or "start" in message
 
 
+def test_a_date_in_another_format_says_which_format_to_use(small_config_text: str):
+    text = replace_once(small_config_text, "start: 2012-01-02", "start: 01/02/2012")
+    message = config_error(text)
+    assert "start" in message and "use YYYY-MM-DD, got '01/02/2012'" in message, message
+
+
 # -- stance -----------------------------------------------------------------------------------
 
 
