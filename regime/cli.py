@@ -568,8 +568,11 @@ def _cmd_data(args: argparse.Namespace) -> int:
     if args.data_command == "pull":
         print(pull_sources(config, context))
         return 0
-    table, _, error = check_sources(config, context)
+    table, problems, error = check_sources(config, context)
     print(table)
+    if problems:  # each in full: the one-line error below may be cut short
+        print(f"{len(problems)} problem{'s' if len(problems) > 1 else ''}:")
+        print("\n".join(f"  - {problem}" for problem in problems))
     if error is not None:
         raise error
     return 0

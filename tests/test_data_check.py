@@ -203,3 +203,6 @@ features:
     assert "'NOT_ANYWHERE' needed by the config is in no source" in line
     assert "comes from both" in line  # SMALL_ETF_FLOW: the sample and flows.csv
     assert "SMALL_TR" in proc.stdout  # the sources that loaded are still tabled
+    listed = proc.stdout.split("4 problems:\n", 1)[1].splitlines()  # each in full, one a line
+    assert len(listed) == 4 and all(line.startswith("  - ") for line in listed), proc.stdout
+    assert listed[0].startswith("  - data.sources[1] (") and "missing_file.csv" in listed[0]
