@@ -56,6 +56,12 @@ def test_report_html_is_self_contained_with_every_plot(report_dir: Path):
     assert page.count("data:image/png;base64,") == 5
     assert "SYNTHETIC DATA" in page and "The model against simple rules" in page
     assert "Declared signs, out of sample" in page
+    assert "sustained outperformance over 63 trading days" in page
+    metrics = json.loads((report_dir / "metrics.json").read_text())
+    for side in ("overweight", "underweight"):  # a side with no call says so, not "n/a of 0"
+        calls = metrics[f"stance_{side}_calls"]
+        assert (f"{side} none" in page) == (calls == 0), (side, calls)
+    assert "n/a right of 0" not in page
     for name in ("probability", "reliability", "contributions", "overlay", "skill_by_year"):
         assert (report_dir / f"{name}.png").stat().st_size > 5000
 

@@ -32,7 +32,7 @@ from regime.evaluation.overlay import model_overlay
 from regime.evaluation.priors import sign_check
 from regime.evaluation.walk_forward import WalkForwardResult
 from regime.fitted import FittedModel
-from regime.labels import steps_per_year
+from regime.labels import horizon_unit, steps_per_year
 from regime.scorecard import pillar_shapley, record_allows_a_call
 
 
@@ -264,14 +264,12 @@ def _html(report: Report, config: Config, figures: dict[str, Path]) -> str:
         ),
         (
             "stances the scorecard printed (a call only while the record showed skill)",
-            f"overweight {_cell(m['stance_overweight_hit_rate'])} right of "
-            f"{m['stance_overweight_calls']}, underweight "
-            f"{_cell(m['stance_underweight_hit_rate'])} right of "
-            f"{m['stance_underweight_calls']}; {m['stance_held_at_neutral']} calls of the "
+            f"overweight {_calls(m, 'stance_overweight')}, underweight "
+            f"{_calls(m, 'stance_underweight')}; {m['stance_held_at_neutral']} calls of the "
             "probability held at neutral by the record",
         ),
         (
-            "overlay",
+            "overlay (sized by the probability, whether or not the scorecard made a call)",
             f"annual return {_pct(o['annual_return'])}, volatility "
             f"{_pct(o['annual_volatility'])}, Sharpe {_cell(o['sharpe'])}, max drawdown "
             f"{_pct(o['max_drawdown'])}, deflated Sharpe {_cell(o['deflated_sharpe'])} "
@@ -279,6 +277,7 @@ def _html(report: Report, config: Config, figures: dict[str, Path]) -> str:
         ),
     ]
     facts = "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in summary)
+    unit = horizon_unit(report.predictions.index)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(config.name)}: backtest report</title>
@@ -288,7 +287,7 @@ text-align:right}}th{{background:#f4f4f4}}.banner{{color:#b22;font-weight:bold}}
 img{{max-width:100%}}</style></head><body>
 {banner}<h1>{html.escape(config.name)}: out-of-sample backtest</h1>
 <p>Target: {html.escape(config.target.small)} vs {html.escape(config.target.large)},
-sustained outperformance over {config.target.horizon_days} observations. Every number
+sustained outperformance over {config.target.horizon_days} {unit}. Every number
 below is out of sample: each day was predicted by a model fitted only on labels known
 before it; baselines were refitted on the same folds. Intervals: 90%, block bootstrap
 with block = horizon.</p>
@@ -318,6 +317,12 @@ def _html_table(table: pd.DataFrame, key: str) -> str:
         for record in frame.itertuples(index=False)
     )
     return f"<table><tr>{head}</tr>{rows}</table>"
+
+
+def _calls(metrics: Mapping[str, Any], side: str) -> str:
+    """``side``'s calls and how many were right, or "none"."""
+    calls = metrics[f"{side}_calls"]
+    return f"{_cell(metrics[f'{side}_hit_rate'])} right of {calls}" if calls else "none"
 
 
 def _cell(value: Any) -> str:
