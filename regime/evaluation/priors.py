@@ -80,7 +80,7 @@ def sign_check(
             interval = auc_interval(y, signal, horizon, coverage=coverage, reps=reps, seed=seed)
             auc, lower, upper = interval.estimate, interval.lower, interval.upper
             enough = len(y) >= MIN_VERDICT_HORIZONS * horizon
-            verdict = _verdict(prior, lower, upper) if enough else TOO_FEW
+            verdict = _verdict(prior, lower, upper, enough)
         rows[name] = (pillar_of.get(name, ""), prior, int(keep.sum()), auc, lower, upper, verdict)
     columns = ["pillar", "prior", "rows", "auc", "auc_lower", "auc_upper", "verdict"]
     table = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
@@ -88,9 +88,11 @@ def sign_check(
     return table
 
 
-def _verdict(prior: int, lower: float, upper: float) -> str:
+def _verdict(prior: int, lower: float, upper: float, enough: bool) -> str:
     if prior == 0:
         return NO_PRIOR
+    if not enough:
+        return TOO_FEW
     if lower > 0.5:
         return HELD
     if upper < 0.5:
