@@ -178,6 +178,10 @@ def test_single_class_resamples_are_skipped():
     assert ci.lower <= ci.upper
     empty = auc_interval(np.zeros(10), np.full(10, 0.3), block=5, reps=20)
     assert empty.valid_reps == 0 and math.isnan(empty.lower) and math.isnan(empty.upper)
+    days = pd.bdate_range("2020-01-01", periods=40)
+    frame = pd.DataFrame({"probability": p, "label": y, "climatology": 0.1, "fold": 0}, days)
+    metrics = evaluate(frame, horizon=10, overweight_above=0.6, underweight_below=0.4, reps=REPS)
+    assert metrics["bootstrap_reps"] == REPS and metrics["bootstrap_valid_reps"] == ci.valid_reps
 
 
 def test_bootstrap_is_seeded_circular_works_and_block_is_clamped():

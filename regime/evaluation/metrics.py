@@ -477,7 +477,9 @@ def evaluate(
         (``[lower, upper]``), ``ece``, ``overweight_calls``,
         ``overweight_hit_rate``, ``underweight_calls``,
         ``underweight_hit_rate``, ``effective_horizons``, ``horizon``,
-        ``interval_coverage`` and ``bootstrap_reps``.
+        ``interval_coverage``, ``bootstrap_reps`` and ``bootstrap_valid_reps``
+        (the resamples both intervals could use: one with a single outcome
+        has no AUC and is skipped).
     """
     if predictions.empty:
         raise ValueError("evaluate needs at least one prediction")
@@ -485,10 +487,12 @@ def evaluate(
     _, clim = _arrays(y, predictions["climatology"])
     settings = {"block": horizon, "coverage": coverage, "reps": reps, "seed": seed}
     hits = hit_rates(y, p, overweight_above, underweight_below)
+    ranking = auc_interval(y, p, **settings)
+    skill = brier_skill_interval(y, p, clim, **settings)
     return {
         **score_predictions(predictions),
-        "auc_interval": auc_interval(y, p, **settings).as_list(),
-        "brier_skill_interval": brier_skill_interval(y, p, clim, **settings).as_list(),
+        "auc_interval": ranking.as_list(),
+        "brier_skill_interval": skill.as_list(),
         "ece": expected_calibration_error(y, p, bins),
         "overweight_calls": hits.overweight_calls,
         "overweight_hit_rate": hits.overweight_hit_rate,
@@ -498,4 +502,5 @@ def evaluate(
         "horizon": int(horizon),
         "interval_coverage": float(coverage),
         "bootstrap_reps": int(reps),
+        "bootstrap_valid_reps": min(ranking.valid_reps, skill.valid_reps),
     }
