@@ -191,7 +191,9 @@ def history_probability_axes(
     """The top panel of the history plot, drawn into ``ax``.
 
     The probability with its interval band and baseline, the overweight and
-    underweight zones, in-sample days shaded grey, and the realized outcomes
+    underweight zones, in-sample days shaded grey, a strip along the top on
+    days whose probability was in a zone but whose stance was held at neutral
+    (column ``stance``, when present), and the realized outcomes
     as small markers near 0: green where the label was 1, light grey where it
     was 0, none where it is not known yet (``outcomes``: 1.0, 0.0 or NaN per
     date; None draws no outcomes).
@@ -242,6 +244,24 @@ def history_probability_axes(
             lw=0,
             label="in sample (scored by a model that saw the label)",
         )
+    if "stance" in frame:
+        probability = frame["probability"].to_numpy(dtype=float)
+        outside = (probability > over) | (probability < under)
+        held_days = outside & (frame["stance"].to_numpy() == "neutral")
+        if held_days.any():
+            edges, held = _daily_steps(index, held_days)
+            ax.fill_between(
+                edges,
+                0.94,
+                1.0,
+                where=held.astype(bool),
+                step="post",
+                transform=ax.get_xaxis_transform(),
+                color="darkorange",
+                alpha=0.6,
+                lw=0,
+                label="call held at neutral (the record did not show skill)",
+            )
     if "lower" in frame and frame["lower"].notna().any() and len(frame) == 1:
         ax.errorbar(
             index,

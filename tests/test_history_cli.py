@@ -117,3 +117,33 @@ def test_missing_artifact_is_exit_4(run_cli, tmp_path: Path):
     proc = run_cli("history", "--model", tmp_path / "missing.joblib")
     assert proc.returncode == 4
     assert proc.stderr.startswith("error:")
+
+
+def test_the_plot_marks_days_whose_call_the_record_held_at_neutral():
+    """A probability in the overweight zone with a neutral stance gets the held strip."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from regime.plots import history_probability_axes
+
+    days = pd.bdate_range("2020-01-01", periods=4)
+    frame = pd.DataFrame(
+        {
+            "probability": [0.6, 0.6, 0.5, 0.3],
+            "baseline": 0.45,
+            "stance": ["overweight", "neutral", "neutral", "underweight"],
+            "in_sample": False,
+        },
+        index=days,
+    )
+    labels = []
+    for stance in (frame["stance"], ["overweight", "overweight", "neutral", "underweight"]):
+        fig, ax = plt.subplots()
+        history_probability_axes(ax, frame.assign(stance=stance), None, (0.55, 0.40))
+        labels.append(ax.get_legend_handles_labels()[1])
+        plt.close(fig)
+    held = "call held at neutral (the record did not show skill)"
+    assert held in labels[0] and held not in labels[1]
