@@ -120,8 +120,14 @@ def test_grid_expands_the_product_with_stable_ids_and_resolved_configs(plan, wor
     saved = yaml.safe_load((out / "variants" / plan.variants[1].id / "config.yaml").read_text())
     assert saved == plan.variants[1].resolved and saved["model"]["calibration"] == "none"
     assert list(table.columns[:4]) == ["rank", "id", "target.horizon_days", "model.calibration"]
-    for column in ("auc", "auc_lower", "auc_upper", "brier_skill_lower", "deflated_sharpe"):
+    for column in ("auc", "auc_lower", "auc_upper", "brier_skill_lower"):
         assert table[column].notna().all(), column
+    # An overlay that never took a position (a shrunk model saying the base rate
+    # throughout) has no Sharpe ratio to deflate; every other variant has one.
+    flat = table["overlay_annual_volatility"] == 0.0
+    assert table.loc[~flat, "deflated_sharpe"].notna().all()
+    assert table.loc[flat, "deflated_sharpe"].isna().all()
+    assert not flat[table["model.calibration"] == "none"].any()
     assert sorted(table["rank"]) == [1, 2, 3, 4]
     selection = json.loads((out / "selection.json").read_text())
     assert selection["trials"] == 4

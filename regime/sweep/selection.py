@@ -256,7 +256,7 @@ def selection_view(
         luck_share=share,
         adjusted_lower=float(best["auc"]) - stat.critical,
         p_value=p_value,
-        sharpe=float(best.get("overlay_sharpe", nan)),
+        sharpe=float(best["overlay_sharpe"]) if _finite(best.get("overlay_sharpe")) else nan,
         sharpe_by_luck=threshold * math.sqrt(per_year) if _finite(per_year) else nan,
         deflated_sharpe=deflated_sharpe(best, trials),
         block=block,
