@@ -200,7 +200,10 @@ features:
     (line,) = [x for x in proc.stderr.splitlines() if x.startswith("error:")]
     assert "data.sources[1]" in line and "missing_file.csv" in line
     assert "data.sources[2]" in line and "also_missing.CSV" in line
-    assert "'NOT_ANYWHERE' needed by the config is in no source" in line
+    assert (
+        "'NOT_ANYWHERE' needed by the config is in no source that loaded; add a source that "
+        "provides it or mend the source that failed above" in line
+    )
     assert "comes from both" in line  # SMALL_ETF_FLOW: the sample and flows.csv
     assert "SMALL_TR" in proc.stdout  # the sources that loaded are still tabled
     listed = proc.stdout.split("4 problems:\n", 1)[1].splitlines()  # each in full, one a line

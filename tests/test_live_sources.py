@@ -144,17 +144,21 @@ def test_pull_train_online_then_offline_same_fingerprints_and_no_key_leak(server
             assert SENTINEL.encode() not in path.read_bytes(), path
 
 
-def test_server_down_falls_back_to_the_cache(workdir, server, run):
-    # Needs the cache from the test above; a closed port stands for the network being down.
-    if not list((workdir / "cache").rglob("BAA10Y*")):
-        pytest.skip("cache not pulled")
-    down = run(
-        ["train", "--config", "live.yaml", "--models-dir", "m_down"],
-        workdir,
-        "http://127.0.0.1:9/fred",
-    )
+def test_server_down_falls_back_to_the_cache(tmp_path, server, run):
+    """A closed port stands for the network being down: training reads the pulled cache.
+
+    It pulls and trains online in its own folder, so it never depends on another
+    test having run first (on another worker, it might not have).
+    """
+    (tmp_path / "live.yaml").write_text(CONFIG, encoding="utf-8")
+    pull = run(["data", "pull", "--config", "live.yaml"], tmp_path, server.root_url)
+    assert pull.returncode == 0, pull.stderr
+    train = ["train", "--config", "live.yaml", "--models-dir"]
+    online = run([*train, "m_online"], tmp_path, server.root_url)
+    assert online.returncode == 0, online.stderr
+    down = run([*train, "m_down"], tmp_path, "http://127.0.0.1:9/fred")
     assert down.returncode == 0, down.stderr
-    assert _fingerprints(workdir / "m_down") == _fingerprints(workdir / "m_online")
+    assert _fingerprints(tmp_path / "m_down") == _fingerprints(tmp_path / "m_online")
     assert "cache" in down.stderr.lower()
 
 

@@ -306,8 +306,10 @@ def check_sources(
     problems = [str(exc) for exc in failures] + _duplicate_problems(frames)
     present = set(table["series"]) if len(table) else set()
     required = required_series(config)
+    where = "in no source that loaded" if failures else "in no source"
     problems += [
-        f"series {s!r} needed by the config is in no source; add a source that provides it"
+        f"series {s!r} needed by the config is {where}; add a source that provides it"
+        + (" or mend the source that failed above" if failures else "")
         for s in required
         if s not in present
     ]
