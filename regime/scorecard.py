@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Any, Literal
@@ -146,9 +146,20 @@ def calibration_caveat(
     )
 
 
-def split_pillars(contributions: dict[str, float], band: float) -> tuple[list[str], list[str]]:
-    """Tailwinds (largest first) and headwinds (most negative first) outside the neutral band."""
-    ordered = sorted(contributions.items(), key=lambda item: item[1], reverse=True)
+def split_pillars(
+    contributions: dict[str, float], band: float, silent: Collection[str] = ()
+) -> tuple[list[str], list[str]]:
+    """Tailwinds (largest first) and headwinds (most negative first) outside the neutral band.
+
+    A ``silent`` pillar (none of its features has a value that day) is neither:
+    a model that reads missing values natively (gradient boosting) can still
+    move the probability for it, but that is no view of the pillar.
+    """
+    ordered = sorted(
+        ((p, c) for p, c in contributions.items() if p not in silent),
+        key=lambda item: item[1],
+        reverse=True,
+    )
     tailwinds = [p for p, c in ordered if c > band]
     headwinds = [p for p, c in reversed(ordered) if c < -band]
     return tailwinds, headwinds
@@ -193,7 +204,10 @@ def caveats_for(
         )
     missing = [name for name, value in features.items() if pd.isna(value)]
     if missing:
-        notes.append(f"no current data for {', '.join(missing)}: set to the training median")
+        notes.append(
+            f"no current data for {', '.join(missing)}: imputed inside the model (the logistic "
+            "model's training median), and a pillar with none is no tailwind or headwind"
+        )
     if config.stale_data:
         stale = [(series, status) for series, status in freshness.items() if status.stale]
         if len(stale) > 3:

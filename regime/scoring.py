@@ -260,7 +260,6 @@ class RegimeModel:
             else (float(bounds["lower"].iloc[0]), float(bounds["upper"].iloc[0]))
         )
         contributions = {p: float(attribution.contributions[p].iloc[0]) for p in self.pillars}
-        tailwinds, headwinds = split_pillars(contributions, self.config.stance.neutral_band)
         row = X.iloc[0]
         features = {
             pillar: {
@@ -270,6 +269,9 @@ class RegimeModel:
             }
             for pillar in self.pillars
         }
+        silent = [p for p, values in features.items() if all(v is None for v in values.values())]
+        band = self.config.stance.neutral_band
+        tailwinds, headwinds = split_pillars(contributions, band, silent)
         freshness = self._freshness(dataset, day)
         was_in_sample = bool(day <= model.trained_through)
         baseline = float(attribution.baseline.iloc[0])

@@ -99,6 +99,12 @@ def test_split_pillars_orders_and_ignores_the_neutral_band():
     assert head == ["rate_expectations", "earnings_revisions"]
 
 
+def test_a_pillar_with_no_data_is_neither_a_tailwind_nor_a_headwind():
+    contributions = {"flows": 0.05, "valuations": -0.04, "positioning": 0.02}
+    tail, head = split_pillars(contributions, band=0.005, silent=["flows", "valuations"])
+    assert tail == ["positioning"] and head == []
+
+
 NUMBERS = {
     "probability": 0.5,
     "baseline": 0.45,
