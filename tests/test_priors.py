@@ -27,6 +27,7 @@ def scored() -> tuple[pd.DataFrame, pd.Series]:
             "c.late": driver.where(days >= days[-2 * HORIZON + 1]),  # too few scored rows
             "c.recent": driver.where(days >= days[-6 * HORIZON]),  # an AUC, too few for a verdict
             "c.recent_unsigned": driver.where(days >= days[-6 * HORIZON]),  # still "no prior"
+            "c.late_unsigned": driver.where(days >= days[-2 * HORIZON + 1]),  # no AUC, no prior
         },
         index=days,
     )
@@ -48,6 +49,7 @@ def test_each_declared_sign_is_checked_on_the_outcomes_with_nothing_fitted(score
         "c.late": "too few",
         "c.recent": "too few",
         "c.recent_unsigned": "no prior",
+        "c.late_unsigned": "no prior",
     }
     # the AUC of the feature in its declared direction (raw direction without a prior)
     assert table.loc["a.headwind", "auc"] == pytest.approx(
@@ -59,7 +61,7 @@ def test_each_declared_sign_is_checked_on_the_outcomes_with_nothing_fitted(score
     assert table.loc["c.late", "rows"] == 2 * HORIZON - 1 and np.isnan(table.loc["c.late", "auc"])
     recent = table.loc["c.recent"]
     assert recent["rows"] == 6 * HORIZON and recent["auc_lower"] > 0.5  # held, were it judged
-    assert (table["pillar"] == ["a", "a", "b", "b", "c", "c", "c"]).all()
+    assert (table["pillar"] == ["a", "a", "b", "b", "c", "c", "c", "c"]).all()
     checked = table.dropna(subset=["auc"])
     assert (checked["auc_lower"] <= checked["auc"]).all()
     assert (checked["auc"] <= checked["auc_upper"]).all()

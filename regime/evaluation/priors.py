@@ -65,6 +65,7 @@ def sign_check(
         ``unclear``, ``no prior``, or ``too few``: fewer than
         :data:`MIN_VERDICT_HORIZONS` horizons of rows (the AUC and interval
         are still shown from two horizons on), or one outcome only (no AUC).
+        A feature with no declared sign says ``no prior`` however few its rows.
     """
     rows = {}
     for name in features.columns:
@@ -75,7 +76,7 @@ def sign_check(
         # its ranks scaled into (0, 1]: the AUC depends on the order alone
         signal = pd.Series((prior or 1) * x.to_numpy()[keep]).rank(pct=True).to_numpy()
         if len(y) < 2 * horizon or len(np.unique(y)) < 2:
-            auc, lower, upper, verdict = np.nan, np.nan, np.nan, TOO_FEW
+            auc, lower, upper, verdict = np.nan, np.nan, np.nan, TOO_FEW if prior else NO_PRIOR
         else:
             interval = auc_interval(y, signal, horizon, coverage=coverage, reps=reps, seed=seed)
             auc, lower, upper = interval.estimate, interval.lower, interval.upper
