@@ -183,7 +183,11 @@ class Analogs:
 
     def to_text(self) -> str:
         """One line per episode, then the hit rates."""
-        how = f"rule {self.rule}" if self.rule else "nearest days in pillar space"
+        how = (
+            f"rule {self.rule}"
+            if self.rule
+            else "nearest days in pillar space, among those scored out of sample"
+        )
         lines = [
             f"analogs as of {self.as_of:%Y-%m-%d} ({how}); episodes at least "
             f"{self.horizon_days} {self.horizon_unit} apart, outcomes known by then",
@@ -198,8 +202,13 @@ class Analogs:
             )
             extra = f"  {row['distance']:.2f}" if "distance" in self.table else ""
             lines.append(f"{day:%Y-%m-%d}  {cells}{extra}")
-        if self.table.empty:
+        if self.table.empty and self.rule:
             lines.append("(no past episode)")
+        elif self.table.empty:
+            lines.append(
+                "(no past episode: no day before it was scored out of sample with its "
+                "outcomes known by then; days before the first walk-forward fold are in sample)"
+            )
         if len(self.table):
             rates = self.hit_rates()
             lines.append(

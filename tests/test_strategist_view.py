@@ -185,6 +185,8 @@ def test_an_out_of_sample_day_never_leans_on_the_in_sample_final_model(trained_m
     other = load_model(trained_model)
     other.final = dataclasses.replace(model.folds[-1], available_from=model.final.available_from)
     assert other.score(day).changes == card.changes
+    early = model.analogs(day, k=3)  # no out-of-sample day has a known outcome yet
+    assert early.table.empty and "days before the first walk-forward fold" in early.to_text()
     later = pd.Timestamp(DAY)  # two years on: out-of-sample days with known outcomes exist
     analogs = model.analogs(later, k=3).to_dict()
     assert analogs["episodes"], analogs
