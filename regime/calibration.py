@@ -192,14 +192,14 @@ def fit_recalibrator(
     :meth:`Recalibrator.fit`). None when ``method`` is ``none``. A record too
     thin to fit (fewer than ``min_rows`` predictions, or a single outcome
     class) gives ``shrink`` the weight 0, the base rate, since it shows no
-    skill; the other methods give None, the raw probability.
+    skill, fitted on 0 rows; the other methods give None, the raw probability.
     """
     if method == "none":
         return None
     if len(oos) < min_rows or oos["label"].nunique() < 2:
         if method != "shrink":
             return None
-        state = {"method": method, "base_rate": base_rate, "rows": len(oos), "weight": 0.0}
+        state = {"method": method, "base_rate": base_rate, "rows": 0, "weight": 0.0}  # no fit
         return Recalibrator.from_state(state)
     calibrator = Recalibrator(method, base_rate)  # type: ignore[arg-type]
     return calibrator.fit(

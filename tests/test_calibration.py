@@ -139,7 +139,7 @@ def test_a_record_too_thin_to_fit_gives_shrink_the_base_rate_and_the_others_noth
     p, y = _record(600, skill=1.0, block=12, seed=4)
     oos = pd.DataFrame({"raw": p, "label": y, "climatology": 0.4})
     thin = fit_recalibrator("shrink", oos.iloc[:100], min_rows=252, base_rate=0.45, block=12)
-    assert thin is not None and thin.weight_ == 0.0 and thin.rows_ == 100
+    assert thin is not None and thin.weight_ == 0.0 and thin.rows_ == 0  # nothing was fitted
     np.testing.assert_allclose(thin.transform(np.array([0.1, 0.9])), [0.45, 0.45])
     one_class = oos.loc[oos["label"] == 1.0]
     assert fit_recalibrator("shrink", one_class, min_rows=20, base_rate=0.45).weight_ == 0.0

@@ -200,7 +200,9 @@ def fit_model(
         available_from=pd.Timestamp(available_from),
         rows=len(X),
         fold=fold,
-        calibrated_on=None if calibrator is None or oos.empty else (oos.index[0], oos.index[-1]),
+        calibrated_on=(
+            None if calibrator is None or not calibrator.rows_ else (oos.index[0], oos.index[-1])
+        ),
         params=slow.params,
         record=slow.record,
     )
