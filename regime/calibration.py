@@ -20,6 +20,12 @@ from sklearn.linear_model import LogisticRegression
 Method = Literal["shrink", "sigmoid", "isotonic"]
 _EPS = 1e-6
 
+#: Independent horizons a record needs before ``shrink`` keeps any of the model's
+#: spread. Over fewer, the error of the slope is itself too noisy: in simulation a
+#: forecast with no skill kept its full raw spread in 14% of 4-horizon records and
+#: 4% of 10-horizon ones.
+MIN_RECORD_HORIZONS = 10
+
 
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(np.asarray(p, dtype="float64"), _EPS, 1.0 - _EPS)
@@ -39,8 +45,9 @@ class Recalibrator:
         fold base rate) less one standard error, the error estimated with
         equal weights over ``block`` lags because the outcomes of
         overlapping horizons are not independent (see :func:`shrink_weight`).
-        No skill, or a record too short to tell, gives ``w = 0`` and the base
-        rate; a long well-calibrated record ``w`` near 1. It keeps the
+        No skill, or a record too short to tell (fewer than
+        :data:`MIN_RECORD_HORIZONS` independent horizons), gives ``w = 0`` and
+        the base rate; a long well-calibrated record ``w`` near 1. It keeps the
         ranking and anchors the level at the base rate.
         ``sigmoid``: Platt scaling, a logistic regression on the logit of the
         raw probability (it shrinks toward the base rate when the raw
@@ -148,14 +155,15 @@ def shrink_weight(x: np.ndarray, y: np.ndarray, block: int) -> float:
     record of overlapping horizons by about a fifth. "One standard error" is
     the one-sided 84% Student-t quantile with one degree of freedom fewer
     than the record's independent horizons (``len(x) / block``), so a record
-    of a few horizons must show more than one that holds many.
+    of a few horizons must show more than one that holds many; a record of
+    fewer than :data:`MIN_RECORD_HORIZONS` gets 0.
     """
     spread = float(np.sum(x * x))
-    if spread <= 0.0:
+    horizons = len(x) / max(block, 1)
+    if spread <= 0.0 or horizons < MIN_RECORD_HORIZONS:
         return 0.0
     slope = float(np.sum(x * y) / spread)
     error = _slope_error(x * (y - slope * x), block) / spread
-    horizons = len(x) / max(block, 1)
     margin = float(stats.t.ppf(stats.norm.cdf(1.0), df=max(horizons - 1.0, 1.0)))
     return float(np.clip(slope - margin * error, 0.0, 1.0))
 

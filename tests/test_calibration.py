@@ -124,14 +124,24 @@ def test_equal_weights_that_give_a_negative_variance_fall_back_to_bartlett():
 
 
 def test_a_record_of_few_horizons_must_show_more_than_one_standard_error():
-    """Three independent horizons: the margin is Student t's with two degrees of freedom."""
+    """Ten independent horizons: the margin is Student t's with nine degrees of freedom."""
     rng = np.random.default_rng(8)
-    x = np.repeat(rng.uniform(-0.2, 0.2, 3), 20)
-    y = 0.8 * x + np.repeat(rng.normal(0, 0.05, 3), 20)
+    x = np.repeat(rng.uniform(-0.2, 0.2, 10), 20)
+    y = 0.8 * x + np.repeat(rng.normal(0, 0.05, 10), 20)
     slope, error = _one_standard_error(x, y, 20)
-    margin = stats.t.ppf(stats.norm.cdf(1.0), df=2)
-    assert margin > 1.3
-    assert shrink_weight(x, y, 20) == pytest.approx(float(np.clip(slope - margin * error, 0, 1)))
+    margin = stats.t.ppf(stats.norm.cdf(1.0), df=9)
+    assert margin > 1.05
+    assert 0.0 < slope - margin * error < 1.0
+    assert shrink_weight(x, y, 20) == pytest.approx(slope - margin * error)
+
+
+def test_a_record_under_ten_horizons_keeps_nothing_however_strong_it_looks():
+    """Nine horizons whose outcomes follow the forecast closely still say the base rate."""
+    rng = np.random.default_rng(8)
+    x = np.repeat(rng.uniform(-0.2, 0.2, 10), 20)
+    y = 0.8 * x + np.repeat(rng.normal(0, 0.05, 10), 20)
+    assert shrink_weight(x, y, 20) > 0.3  # ten horizons: the record earns a weight
+    assert shrink_weight(x[:180], y[:180], 20) == 0.0  # nine: too few to tell
 
 
 def test_a_record_too_thin_to_fit_gives_shrink_the_base_rate_and_the_others_nothing():
