@@ -182,6 +182,28 @@ def _daily_steps(index: pd.DatetimeIndex, *columns: Any) -> tuple[Any, ...]:
     return (edges, *held)
 
 
+def _shade_days(
+    ax: Any,
+    index: pd.DatetimeIndex,
+    days: np.ndarray,
+    band: tuple[float, float],
+    **style: Any,
+) -> None:
+    """Shade the ``days`` (a boolean per date) between the axes fractions ``band``."""
+    if not days.any():
+        return
+    edges, held = _daily_steps(index, days)
+    ax.fill_between(
+        edges,
+        *band,
+        where=held.astype(bool),
+        step="post",
+        transform=ax.get_xaxis_transform(),
+        lw=0,
+        **style,
+    )
+
+
 def history_probability_axes(
     ax: Any,
     frame: pd.DataFrame,
@@ -229,39 +251,27 @@ def history_probability_axes(
         color="indianred",
         fontsize="small",
     )
-    inside = frame["in_sample"].to_numpy(dtype=bool)
-    if inside.any():
-        edges, held = _daily_steps(index, inside)
-        ax.fill_between(
-            edges,
-            0,
-            1,
-            where=held.astype(bool),
-            step="post",
-            transform=ax.get_xaxis_transform(),
-            color="grey",
-            alpha=0.25,
-            lw=0,
-            label="in sample (scored by a model that saw the label)",
-        )
+    _shade_days(
+        ax,
+        index,
+        frame["in_sample"].to_numpy(dtype=bool),
+        (0.0, 1.0),
+        color="grey",
+        alpha=0.25,
+        label="in sample (scored by a model that saw the label)",
+    )
     if "stance" in frame:
         probability = frame["probability"].to_numpy(dtype=float)
         outside = (probability > over) | (probability < under)
-        held_days = outside & (frame["stance"].to_numpy() == "neutral")
-        if held_days.any():
-            edges, held = _daily_steps(index, held_days)
-            ax.fill_between(
-                edges,
-                0.94,
-                1.0,
-                where=held.astype(bool),
-                step="post",
-                transform=ax.get_xaxis_transform(),
-                color="darkorange",
-                alpha=0.6,
-                lw=0,
-                label="call held at neutral (the record did not show skill)",
-            )
+        _shade_days(
+            ax,
+            index,
+            outside & (frame["stance"].to_numpy() == "neutral"),
+            (0.94, 1.0),
+            color="darkorange",
+            alpha=0.6,
+            label="call held at neutral (the record did not show skill)",
+        )
     if "lower" in frame and frame["lower"].notna().any() and len(frame) == 1:
         ax.errorbar(
             index,
