@@ -27,14 +27,11 @@ from pathlib import Path
 
 from real_history import (
     ROOT,
-    backtest,
     data_arguments,
     data_folder,
-    period_config,
-    print_period,
     real_config,
     repeat_command,
-    report_folder,
+    score_periods,
 )
 
 CONFIG = ROOT / "configs" / "classic_us_extended.yaml"
@@ -66,11 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             "months; pillars alone refitted on the same folds; intervals 90%, block "
             "bootstrap (block = 12 months)"
         )
-        for label, start, end in PERIODS:
-            slug = label.split(" ")[0]
-            report = report_folder(args, tmp, slug)
-            metrics, elapsed = backtest(period_config(raw, tmp, slug, start, end), report)
-            print_period(label, metrics, elapsed, rows="months")
+        score_periods(args, raw, tmp, PERIODS, rows="months")
     print(f"total wall time {time.perf_counter() - started:.1f} s")
     print(f"repeat with: {repeat_command('classic_history.py', args, data_dir)}")
     return 0

@@ -150,6 +150,24 @@ def print_period(label: str, metrics: dict[str, Any], elapsed: float, rows: str 
     )
 
 
+def score_periods(
+    args: argparse.Namespace,
+    raw: dict[str, Any],
+    tmp: Path,
+    periods: tuple[tuple[str, str, str | None], ...],
+    rows: str = "days",
+) -> None:
+    """Backtest ``raw`` over each (label, start, end) period and print its figures.
+
+    A period's files are named by its label's first word.
+    """
+    for label, start, end in periods:
+        slug = label.split(" ")[0]
+        report = report_folder(args, tmp, slug)
+        metrics, elapsed = backtest(period_config(raw, tmp, slug, start, end), report)
+        print_period(label, metrics, elapsed, rows=rows)
+
+
 def cutoff_check(config: Path, raw: dict[str, Any], tmp: Path) -> float:
     """Largest probability difference, up to the cutoff, between the two cutoff models."""
     from regime.config import load_config
@@ -266,10 +284,7 @@ def main(argv: list[str] | None = None) -> int:
             f"(daily, VW), 63-day sustained outperformance; pillars alone refitted on the same "
             f"folds; intervals 90%, block bootstrap (block = 63 days)"
         )
-        for label, start, end in PERIODS if args.window == "report" else DEVELOPMENT:
-            report = report_folder(args, tmp, label)
-            metrics, elapsed = backtest(period_config(raw, tmp, label, start, end), report)
-            print_period(label, metrics, elapsed)
+        score_periods(args, raw, tmp, PERIODS if args.window == "report" else DEVELOPMENT)
         if args.window == "report":
             began = time.perf_counter()
             gap = cutoff_check(config, raw, tmp)
