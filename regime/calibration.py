@@ -186,6 +186,14 @@ def _slope_error(score: np.ndarray, block: int) -> float:
     return float(np.sqrt(max(bartlett, 0.0)))
 
 
+def record_too_thin(oos: pd.DataFrame, min_rows: int) -> bool:
+    """Whether a record (column ``label``) is too thin to recalibrate on.
+
+    Fewer than ``min_rows`` predictions, or a single outcome among them.
+    """
+    return len(oos) < min_rows or oos["label"].nunique() < 2
+
+
 def fit_recalibrator(
     method: str,
     oos: pd.DataFrame,
@@ -204,7 +212,7 @@ def fit_recalibrator(
     """
     if method == "none":
         return None
-    if len(oos) < min_rows or oos["label"].nunique() < 2:
+    if record_too_thin(oos, min_rows):
         if method != "shrink":
             return None
         state = {"method": method, "base_rate": base_rate, "rows": 0, "weight": 0.0}  # no fit

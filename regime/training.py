@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from regime.calibration import record_too_thin
 from regime.config import Config, ModelConfig, RequiredFeatures, TrainingConfig, load_config
 from regime.data._base import LoadContext
 from regime.dataset import Dataset, load_dataset, series_fingerprints
@@ -314,7 +315,7 @@ def warn_if_uncalibrated(config: Config, oos: pd.DataFrame) -> None:
     """
     method = config.model.calibration
     need = config.evaluation.min_calibration_days
-    if method == "none" or (len(oos) >= need and oos["label"].nunique() > 1):
+    if method == "none" or not record_too_thin(oos, need):
         return
     applied = (
         "gives the base rate, having no record of skill" if method == "shrink" else "is not applied"
