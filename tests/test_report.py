@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,26 @@ def test_report_html_is_self_contained_with_every_plot(report_dir: Path):
     assert "n/a right of 0" not in page
     for name in ("probability", "reliability", "contributions", "overlay", "skill_by_year"):
         assert (report_dir / f"{name}.png").stat().st_size > 5000
+
+
+def test_each_kind_of_call_is_read_against_making_it_every_day(report_dir: Path):
+    """A hit rate means nothing beside the base rate: always-overweight is right that often."""
+    page = (report_dir / "report.html").read_text()
+    metrics = json.loads((report_dir / "metrics.json").read_text())
+    horizon = metrics["horizon"]
+    for side, always in (
+        ("overweight", metrics["base_rate"]),
+        ("underweight", 1.0 - metrics["base_rate"]),
+    ):
+        calls = metrics[f"{side}_calls"]
+        if calls:
+            line = (
+                f"{metrics[f'{side}_hit_rate']:.3f} right of {calls} trading days (about "
+                f"{calls / horizon:.1f} horizons; always {side}: {always:.3f})"
+            )
+            assert line in page, line
+        else:
+            assert re.search(rf"{side} calls \(probability \w+ [0-9.]+\)</th><td>none<", page)
 
 
 def test_a_recalibrated_model_is_shown_beside_its_raw_walk_forward(

@@ -236,6 +236,7 @@ def _html(report: Report, config: Config, figures: dict[str, Path]) -> str:
         if config.synthetic
         else ""
     )
+    unit = horizon_unit(report.predictions.index)
     images = "".join(
         f"<figure><img alt='{html.escape(label)}' src='data:image/png;base64,"
         f"{base64.b64encode(path.read_bytes()).decode()}'><figcaption>{html.escape(label)}"
@@ -255,18 +256,18 @@ def _html(report: Report, config: Config, figures: dict[str, Path]) -> str:
         ("log loss", f"{m['log_loss']:.4f}"),
         ("expected calibration error", f"{m['ece']:.3f}"),
         (
-            "overweight calls right",
-            f"{_cell(m['overweight_hit_rate'])} of {m['overweight_calls']}",
+            f"overweight calls (probability above {config.stance.overweight_above:.2f})",
+            _calls(m, "", "overweight", unit),
         ),
         (
-            "underweight calls right",
-            f"{_cell(m['underweight_hit_rate'])} of {m['underweight_calls']}",
+            f"underweight calls (probability below {config.stance.underweight_below:.2f})",
+            _calls(m, "", "underweight", unit),
         ),
         (
             "stances the scorecard printed (a call only while the record showed skill)",
-            f"overweight {_calls(m, 'stance_overweight')}, underweight "
-            f"{_calls(m, 'stance_underweight')}; {m['stance_held_at_neutral']} calls of the "
-            "probability held at neutral by the record",
+            f"overweight {_calls(m, 'stance_', 'overweight', unit)}; underweight "
+            f"{_calls(m, 'stance_', 'underweight', unit)}; {m['stance_held_at_neutral']} calls "
+            "of the probability held at neutral by the record",
         ),
         (
             "overlay (sized by the probability, whether or not the scorecard made a call)",
@@ -277,7 +278,6 @@ def _html(report: Report, config: Config, figures: dict[str, Path]) -> str:
         ),
     ]
     facts = "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in summary)
-    unit = horizon_unit(report.predictions.index)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(config.name)}: backtest report</title>
@@ -321,10 +321,22 @@ def _html_table(table: pd.DataFrame, key: str) -> str:
     return f"<table><tr>{head}</tr>{rows}</table>"
 
 
-def _calls(metrics: Mapping[str, Any], side: str) -> str:
-    """``side``'s calls and how many were right, or "none"."""
-    calls = metrics[f"{side}_calls"]
-    return f"{_cell(metrics[f'{side}_hit_rate'])} right of {calls}" if calls else "none"
+def _calls(metrics: Mapping[str, Any], prefix: str, side: str, unit: str) -> str:
+    """How often ``side``'s calls were right, against making that call every day.
+
+    The calls are overlapping rows, so their count is also given in independent
+    horizons; the reference is the share of all scored rows whose outcome that call
+    would have matched (the base rate for overweight, its complement for
+    underweight), which a hit rate must beat to mean anything. "none" without calls.
+    """
+    calls = metrics[f"{prefix}{side}_calls"]
+    if not calls:
+        return "none"
+    always = metrics["base_rate"] if side == "overweight" else 1.0 - metrics["base_rate"]
+    return (
+        f"{_cell(metrics[f'{prefix}{side}_hit_rate'])} right of {calls} {unit} (about "
+        f"{calls / metrics['horizon']:.1f} horizons; always {side}: {_cell(always)})"
+    )
 
 
 def _cell(value: Any) -> str:
