@@ -41,6 +41,7 @@ from regime.evaluation.overlay import (
     overlay_returns,
     overlay_stats,
     probabilistic_sharpe_ratio,
+    sharpe_across_starts,
 )
 from regime.evaluation.walk_forward import score_predictions
 
@@ -413,6 +414,44 @@ def test_overlay_on_two_horizons_by_hand():
     # not enough returns left for a third horizon; positions never overlap
     one = overlay_returns(probability, climatology, small, large, horizon=3)
     assert len(one) == 1 and one["end"].iloc[0] == dates[3]
+
+
+def test_overlay_started_a_day_later_takes_the_other_periods():
+    dates = pd.bdate_range("2020-01-06", periods=6)  # d0 .. d5
+    probability = pd.Series([0.75, 0.6, 0.4, 0.55, 0.5], index=dates[:5])
+    climatology = pd.Series(0.5, index=dates[:5])
+    small = pd.Series([0.0, 0.10, -0.05, 0.00, 0.02, 0.01], index=dates)
+    large = pd.Series([0.0, 0.02, 0.01, 0.03, -0.01, 0.0], index=dates)
+    out = overlay_returns(probability, climatology, small, large, horizon=2, first=1)
+    assert list(out.index) == [dates[1], dates[3]]
+    assert list(out["end"]) == [dates[3], dates[5]]
+    assert out["weight"].tolist() == pytest.approx([0.4, 0.2])
+    excess_1 = (0.95 * 1.00 - 1) - (1.01 * 1.03 - 1)
+    excess_2 = (1.02 * 1.01 - 1) - (0.99 * 1.00 - 1)
+    assert out["return"].tolist() == pytest.approx([0.4 * excess_1, 0.2 * excess_2])
+    assert overlay_returns(probability, climatology, small, large, horizon=2, first=5).empty
+
+
+def test_sharpe_across_starts_spans_every_start_date():
+    rng = np.random.default_rng(3)
+    dates = pd.bdate_range("2010-01-01", periods=400)
+    predictions = pd.DataFrame(
+        {"probability": rng.uniform(0.2, 0.8, 300), "climatology": 0.5}, index=dates[:300]
+    )
+    legs = pd.DataFrame({"small": rng.normal(0, 0.01, 400), "large": 0.0}, index=dates)
+    sharpes = [
+        overlay_stats(
+            overlay_returns(
+                predictions["probability"], predictions["climatology"],
+                legs["small"], legs["large"], horizon=5, first=first,
+            )["return"],
+            periods_per_year=50,
+        ).sharpe
+        for first in range(5)
+    ]  # fmt: skip
+    low, median, high = sharpe_across_starts(predictions, legs, horizon=5, periods_per_year=50)
+    assert (low, median, high) == pytest.approx((min(sharpes), np.median(sharpes), max(sharpes)))
+    assert low < high  # each start holds other periods
 
 
 def test_overlay_weight_is_clipped():

@@ -43,6 +43,8 @@ def test_metrics_json_carries_intervals_baselines_and_the_overlay(report_dir: Pa
     assert forecasts[:4] == ["model", "climatology", "momentum", "contrarian"]
     for key in ("annual_return", "sharpe", "max_drawdown", "deflated_sharpe"):
         assert key in metrics["overlay"]
+    low, median, high = metrics["overlay"]["sharpe_across_starts"]
+    assert low <= metrics["overlay"]["sharpe"] <= high and low <= median <= high
     assert metrics["stance_overweight_calls"] <= metrics["overweight_calls"]
     assert metrics["stance_underweight_calls"] <= metrics["underweight_calls"]
     checks = {row["feature"]: row for row in metrics["sign_check"]}

@@ -19,7 +19,7 @@ tried before this one was picked.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -57,6 +57,11 @@ class OverlayStats:
         :func:`deflated_sharpe_ratio` of the per-period Sharpe given ``n_trials``.
     n_trials : int
         Number of strategy variants the deflation accounts for.
+    sharpe_across_starts : tuple of float, optional
+        Lowest, median and highest annualised Sharpe ratio of the same
+        overlay started on each of the first ``horizon`` prediction dates
+        (:func:`sharpe_across_starts`): how much of ``sharpe`` is the luck of
+        the rebalancing calendar. None when not computed.
     """
 
     periods: int
@@ -68,6 +73,7 @@ class OverlayStats:
     kurtosis: float
     deflated_sharpe: float
     n_trials: int
+    sharpe_across_starts: tuple[float, float, float] | None = None
 
     def as_dict(self) -> dict[str, float | int]:
         """The statistics as a plain dict."""
@@ -88,11 +94,12 @@ def overlay_returns(
     large_returns: pd.Series,
     horizon: int,
     scale: float = WEIGHT_SCALE,
+    first: int = 0,
 ) -> pd.DataFrame:
     """Returns of a long-small/short-large position rebalanced once per horizon.
 
     The clock is the returns' dates. The first position is taken at the
-    first prediction date ``t0`` and earns the returns of the next
+    ``first`` prediction date ``t0`` (the earliest by default) and earns the returns of the next
     ``horizon`` return dates after it (``(t0, t_h]``, the label's own
     window); the next one is taken at the last date of that window, with the
     latest prediction known on that date, and so on: the periods are
@@ -112,6 +119,8 @@ def overlay_returns(
         Holding period in return dates.
     scale : float, default 0.25
         Probability gap over the base rate that makes a full-size position.
+    first : int, default 0
+        Position of the first rebalance date among the prediction dates.
 
     Returns
     -------
@@ -127,11 +136,11 @@ def overlay_returns(
     weights = overlay_weights(probability, climatology, scale).dropna().sort_index()
     columns = ["end", "weight", "small", "large", "excess", "return"]
     rows: list[dict[str, object]] = []
-    if not weights.empty:
+    if first < len(weights):
         growth = np.vstack([np.ones(2), np.cumprod(1.0 + legs.to_numpy(), axis=0)])
         dates = legs.index
-        anchor = int(dates.searchsorted(weights.index[0], side="right")) - 1
-        rebalance = weights.index[0]
+        rebalance = weights.index[first]
+        anchor = int(dates.searchsorted(rebalance, side="right")) - 1
         while rebalance <= weights.index[-1] and anchor + horizon < len(dates):
             weight = float(weights.loc[:rebalance].iloc[-1])
             small, large = (
@@ -300,6 +309,36 @@ def overlay_stats(
     )
 
 
+def sharpe_across_starts(
+    predictions: pd.DataFrame, legs: pd.DataFrame, horizon: int, periods_per_year: float
+) -> tuple[float, float, float]:
+    """Lowest, median and highest Sharpe of the overlay over its possible start dates.
+
+    Rebalancing once per horizon, the overlay could have started on any of
+    the first ``horizon`` prediction dates; each start gives other periods
+    and another Sharpe ratio. The spread says how much the reported one owes
+    to the calendar. NaN where no start gives a Sharpe ratio.
+    """
+    sharpes = [
+        overlay_stats(
+            overlay_returns(
+                predictions["probability"],
+                predictions["climatology"],
+                legs["small"],
+                legs["large"],
+                horizon,
+                first=first,
+            )["return"],
+            periods_per_year,
+        ).sharpe
+        for first in range(min(horizon, len(predictions)))
+    ]
+    finite = [s for s in sharpes if math.isfinite(s)]
+    if not finite:
+        return (math.nan, math.nan, math.nan)
+    return (min(finite), float(np.median(finite)), max(finite))
+
+
 def model_overlay(
     predictions: pd.DataFrame, legs: pd.DataFrame, horizon: int, n_trials: int = 1
 ) -> tuple[pd.DataFrame, OverlayStats, float]:
@@ -307,7 +346,8 @@ def model_overlay(
 
     ``predictions`` has ``probability`` and ``climatology``, ``legs`` the
     ``small`` and ``large`` daily returns. Returns the overlay's periods (see
-    :func:`overlay_returns`), their :class:`OverlayStats` and the number of
+    :func:`overlay_returns`), their :class:`OverlayStats` (with the Sharpe
+    ratio's spread over the possible start dates) and the number of
     non-overlapping periods per year.
     """
     years = max((legs.index[-1] - legs.index[0]).days / 365.25, 1e-9)
@@ -319,4 +359,8 @@ def model_overlay(
         legs["large"],
         horizon,
     )
-    return overlay, overlay_stats(overlay["return"], periods_per_year, n_trials), periods_per_year
+    stats = replace(
+        overlay_stats(overlay["return"], periods_per_year, n_trials),
+        sharpe_across_starts=sharpe_across_starts(predictions, legs, horizon, periods_per_year),
+    )
+    return overlay, stats, periods_per_year

@@ -11,7 +11,7 @@ import base64
 import html
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -237,6 +237,7 @@ def _html(report: Report, config: Config, figures: dict[str, Path]) -> str:
         else ""
     )
     unit = horizon_unit(report.predictions.index)
+    starts = min(m["horizon"], m["oos_rows"])  # the overlay's possible start dates
     images = "".join(
         f"<figure><img alt='{html.escape(label)}' src='data:image/png;base64,"
         f"{base64.b64encode(path.read_bytes()).decode()}'><figcaption>{html.escape(label)}"
@@ -272,9 +273,10 @@ def _html(report: Report, config: Config, figures: dict[str, Path]) -> str:
         (
             "overlay (sized by the probability, whether or not the scorecard made a call)",
             f"annual return {_pct(o['annual_return'])}, volatility "
-            f"{_pct(o['annual_volatility'])}, Sharpe {_cell(o['sharpe'])}, max drawdown "
-            f"{_pct(o['max_drawdown'])}, deflated Sharpe {_cell(o['deflated_sharpe'])} "
-            f"({m['configurations_tried']} configuration(s) tried)",
+            f"{_pct(o['annual_volatility'])}, Sharpe {_cell(o['sharpe'])} "
+            f"({_starts(o['sharpe_across_starts'], starts)}), max drawdown at "
+            f"rebalance dates {_pct(o['max_drawdown'])}, deflated Sharpe "
+            f"{_cell(o['deflated_sharpe'])} ({m['configurations_tried']} configuration(s) tried)",
         ),
     ]
     facts = "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in summary)
@@ -336,6 +338,17 @@ def _calls(metrics: Mapping[str, Any], prefix: str, side: str, unit: str) -> str
     return (
         f"{_cell(metrics[f'{prefix}{side}_hit_rate'])} right of {calls} {unit} (about "
         f"{calls / metrics['horizon']:.1f} horizons; always {side}: {_cell(always)})"
+    )
+
+
+def _starts(spread: Sequence[float] | None, starts: int) -> str:
+    """The Sharpe ratio's range over the overlay's possible start dates, in words."""
+    if spread is None or not all(math.isfinite(v) for v in spread):
+        return "no range over start dates"
+    low, median, high = spread
+    return (
+        f"{_cell(low)} to {_cell(high)}, median {_cell(median)}, over the {starts} "
+        "possible start dates"
     )
 
 
