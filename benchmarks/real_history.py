@@ -124,14 +124,16 @@ def print_period(label: str, metrics: dict[str, Any], elapsed: float, rows: str 
     )
     print(
         f"  {'forecast':<26} {'rows':>6}  {'AUC':>5} {'(90% interval)':<16}"
-        f" {'Brier skill':>11} {'(90% interval)':<18} {'ECE':>5}"
+        f" {'Brier skill':>11} {'(90% interval)':<18} {'ECE':>5}  AUC over climatology"
     )
     for row in metrics["baselines"]:
         print(
             f"  {row['forecast']:<26} {row['rows']:>6}  {row['auc']:.3f} "
             f"({row['auc_lower']:.3f}..{row['auc_upper']:.3f})  "
             f"{row['brier_skill']:>+11.4f} ({row['brier_skill_lower']:+.4f}.."
-            f"{row['brier_skill_upper']:+.4f}) {row['ece']:.3f}"
+            f"{row['brier_skill_upper']:+.4f}) {row['ece']:.3f}  "
+            f"{row['auc_over_climatology']:.3f} ({row['auc_over_climatology_lower']:.3f}.."
+            f"{row['auc_over_climatology_upper']:.3f})"
         )
     print(f"  {'declared sign, feature alone':<42} {'prior':>5} {'rows':>6}  {'AUC':>5} (90%)")
     for row in metrics.get("sign_check", []):

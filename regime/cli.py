@@ -16,6 +16,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from regime import __version__
 from regime.model_store import KEEP_VERSIONS
@@ -509,6 +510,15 @@ def _cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def _figure(value: Any) -> str:
+    """A float to three decimals, a list of them in brackets, anything else as it is."""
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_figure(v) for v in value) + "]"
+    return str(value)
+
+
 def _cmd_backtest(args: argparse.Namespace) -> int:
     from regime.training import backtest, with_as_of
 
@@ -544,13 +554,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         table = pd.DataFrame(nested["baselines"]).set_index("forecast")
         print("the model against simple rules (90% block-bootstrap intervals)")
         print(table.to_string(float_format=lambda v: f"{v:.3f}"))
-        overlay = nested["overlay"]
-        print(
-            "overlay: "
-            + ", ".join(
-                f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in overlay.items()
-            )
-        )
+        print("overlay: " + ", ".join(f"{k} {_figure(v)}" for k, v in nested["overlay"].items()))
         if nested.get("sign_check"):
             priors = pd.DataFrame(nested["sign_check"]).set_index("feature")
             print("declared signs on the scored days (each feature alone, nothing fitted)")

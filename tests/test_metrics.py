@@ -366,6 +366,24 @@ def test_walk_forward_folds_from_models():
         assert list(test) == list(predictions.index[30 * f : 30 * (f + 1)])
 
 
+def test_a_forecast_that_only_follows_the_base_rate_ranks_nothing_net_of_it():
+    """Outcomes and base rates both rise fold by fold: a pooled AUC credits a forecast
+    that is the base rate plus noise; its AUC over climatology does not."""
+    rng = np.random.default_rng(11)
+    fold = np.repeat(np.arange(4), 250)
+    climatology = 0.2 + 0.2 * fold
+    label = (rng.uniform(size=1000) < climatology).astype(int)
+    probability = np.clip(climatology + rng.normal(0, 0.05, 1000), 0, 1)
+    predictions = pd.DataFrame(
+        {"probability": probability, "label": label, "climatology": climatology, "fold": fold},
+        index=pd.bdate_range("2015-01-01", periods=1000),
+    )
+    table = baseline_table(predictions, {}, horizon=10, reps=50)
+    assert table.loc["model", "auc"] > 0.65
+    low, high = table.loc["model", ["auc_over_climatology_lower", "auc_over_climatology_upper"]]
+    assert low < 0.5 < high
+
+
 def test_baseline_table_puts_the_model_first_and_pairs_rows():
     predictions = _predictions(n=400, folds=2)
     rng = np.random.default_rng(5)
@@ -380,6 +398,9 @@ def test_baseline_table_puts_the_model_first_and_pairs_rows():
         "auc",
         "auc_lower",
         "auc_upper",
+        "auc_over_climatology",
+        "auc_over_climatology_lower",
+        "auc_over_climatology_upper",
         "brier_skill",
         "brier_skill_lower",
         "brier_skill_upper",
@@ -389,6 +410,14 @@ def test_baseline_table_puts_the_model_first_and_pairs_rows():
     assert table.loc["climatology", "brier_skill"] == pytest.approx(0.0)
     assert table.loc["model", "auc"] > table.loc["noise", "auc_upper"]
     assert table.loc["noise", "auc_lower"] < 0.5 < table.loc["noise", "auc_upper"]
+    # net of the base rate's drift: climatology ranks nothing; the model's gap ranks as by hand
+    assert table.loc["climatology", "auc_over_climatology"] == pytest.approx(0.5)
+    gap = predictions["probability"] - predictions["climatology"]
+    assert table.loc["model", "auc_over_climatology"] == pytest.approx(
+        roc_auc_score(predictions["label"], gap)
+    )
+    low, high = table.loc["model", ["auc_over_climatology_lower", "auc_over_climatology_upper"]]
+    assert low <= table.loc["model", "auc_over_climatology"] <= high
     pd.testing.assert_series_equal(
         climatology_baseline(predictions), predictions["climatology"].rename("probability")
     )

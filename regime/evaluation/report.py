@@ -294,6 +294,10 @@ below is out of sample: each day was predicted by a model fitted only on labels 
 before it; baselines were refitted on the same folds. Intervals: 90%, block bootstrap
 with block = horizon.</p>
 <h2>The model against simple rules</h2>
+<p>The AUC pools days from every refit, so it also counts how the training base rate
+drifted from one refit to the next (climatology's own row).
+<code>auc_over_climatology</code> ranks each forecast's gap to its refit's base rate
+instead: its ranking net of that drift (0.5 for climatology).</p>
 {_html_table(report.baselines, "forecast")}
 <h2>Summary</h2><table>{facts}</table>
 <h2>Declared signs, out of sample</h2>
