@@ -32,8 +32,9 @@ class SignConstrained(ClassifierMixin, BaseEstimator):
 
     Fits ``estimator``; while some input ``i`` with ``signs[i] != 0`` gets a
     coefficient of the opposite sign, drops the worst offender and refits.
-    Dropped inputs have a coefficient of exactly 0. Inputs beyond
-    ``len(signs)`` have no prior.
+    Dropped inputs have a coefficient of exactly 0. When every input is
+    dropped (e.g. a pillar of one feature that breaks its prior), the model
+    says the training base rate. Inputs beyond ``len(signs)`` have no prior.
     """
 
     def __init__(self, estimator: Any = None, signs: tuple[int, ...] = ()) -> None:
@@ -43,29 +44,42 @@ class SignConstrained(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any) -> SignConstrained:
         """Fit, dropping inputs whose coefficient breaks its sign, one at a time."""
         X = np.asarray(X, dtype="float64")
+        y = np.asarray(y)
         signs = np.zeros(X.shape[1])
         signs[: len(self.signs)] = self.signs
         keep = np.ones(X.shape[1], dtype=bool)
-        while True:
+        coef = np.zeros(X.shape[1])
+        fitted = None
+        while keep.any():
             fitted = clone(self.estimator).fit(X[:, keep], y)
             coef = np.zeros(X.shape[1])
             coef[keep] = fitted.coef_[0]
             breaks = signs * coef
-            if breaks.min() >= 0 or keep.sum() == 1:
+            if breaks.min() >= 0:
                 break
             keep[int(np.argmin(breaks))] = False
-        self.estimator_, self.keep_, self.classes_ = fitted, keep, fitted.classes_
-        self.coef_ = coef[None, :]
-        self.intercept_ = fitted.intercept_
+            fitted, coef = None, np.zeros(X.shape[1])
+        self.keep_, self.coef_ = keep, coef[None, :]
+        self.estimator_ = fitted
+        if fitted is None:  # every input broke its prior: the base rate
+            self.classes_ = np.unique(y)
+            rate = float(np.mean(y == self.classes_[-1]))
+            self.base_rate_ = rate
+            self.intercept_ = np.array([np.log(rate / (1.0 - rate)) if 0 < rate < 1 else 0.0])
+        else:
+            self.classes_, self.intercept_ = fitted.classes_, fitted.intercept_
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities from the inputs that were kept."""
-        return self.estimator_.predict_proba(np.asarray(X, dtype="float64")[:, self.keep_])
+        """Class probabilities from the inputs that were kept (the base rate if none was)."""
+        X = np.asarray(X, dtype="float64")
+        if self.estimator_ is None:
+            return np.tile([1.0 - self.base_rate_, self.base_rate_], (len(X), 1))
+        return self.estimator_.predict_proba(X[:, self.keep_])
 
     def predict(self, X: Any) -> np.ndarray:
         """Most likely class."""
-        return self.estimator_.predict(np.asarray(X, dtype="float64")[:, self.keep_])
+        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
 
 
 class SignedComposite(ClassifierMixin, BaseEstimator):

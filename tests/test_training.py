@@ -166,6 +166,23 @@ def test_sign_constrained_logistic_drops_a_feature_that_breaks_its_prior():
     assert held.predict_proba(X).shape == (2000, 2)
 
 
+def test_a_lone_feature_that_breaks_its_prior_leaves_the_base_rate():
+    """A one-feature pillar is held to its sign too: no input left, the training base rate."""
+    from sklearn.linear_model import LogisticRegression
+
+    from regime.model import SignConstrained
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(1000, 1))
+    y = (-X[:, 0] + rng.normal(size=1000) > 0.5).astype(int)  # the prior says +1
+    held = SignConstrained(LogisticRegression(), signs=(1,)).fit(X, y)
+    assert held.coef_[0, 0] == 0.0 and not held.keep_.any()
+    assert held.predict_proba(X)[:, 1] == pytest.approx(np.full(1000, y.mean()))
+    assert set(held.predict(X)) == {int(y.mean() >= 0.5)}
+    kept = SignConstrained(LogisticRegression(), signs=(-1,)).fit(X, y)
+    assert kept.coef_[0, 0] < 0 and kept.keep_.all()
+
+
 def test_enforced_signs_reach_gradient_boosting_as_monotonic_constraints():
     from regime.config import ModelConfig
     from regime.model import make_estimator
