@@ -86,6 +86,16 @@ class FeatureBuilder(BaseModel):
         """
         return dict.fromkeys(self.feature_names(), 0)
 
+    def superseded(self) -> dict[str, str]:
+        """Series read only until another takes over, as ``{predecessor: successor}``.
+
+        E.g. the single FOMC target DFEDTAR, which ended when the range's upper
+        bound DFEDTARU began. Once the successor has data, the predecessor's end
+        is no staleness; before it starts, the successor's absence is none
+        either. Default: none.
+        """
+        return {}
+
     def sign_of(self, feature: str) -> int:
         """Declared sign of one feature, named ``FEATURE`` or ``PILLAR.FEATURE``."""
         signs = self.signs()

@@ -161,6 +161,12 @@ class CutsDelivered(FeatureBuilder):
             return [self.target_upper, self.target_before]  # type: ignore[list-item]
         return [self.policy_rate]
 
+    def superseded(self) -> dict[str, str]:
+        """In the target mode, ``target_before`` until ``target_upper`` starts."""
+        if self.uses_target:
+            return {self.target_before: self.target_upper}  # type: ignore[dict-item]
+        return {}
+
     def feature_names(self) -> list[str]:
         """``cuts_delivered_{months}m``."""
         return [f"cuts_delivered_{self.months}m"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -36,6 +37,28 @@ class FeatureSet:
         return list(
             dict.fromkeys(s for builder, _ in self.builders for s in builder.input_series())
         )
+
+    @property
+    def superseded(self) -> dict[str, str]:
+        """Every builder's ``{predecessor: successor}`` series (see ``superseded``)."""
+        pairs: dict[str, str] = {}
+        for builder, _ in self.builders:
+            pairs.update(builder.superseded())
+        return pairs
+
+    def current(self, series: Iterable[str], has_data: Callable[[str], bool]) -> list[str]:
+        """``series`` without the spliced series that are idle.
+
+        Idle: a predecessor once its successor has data, and a successor that
+        has none yet while its predecessor has.
+        """
+        idle = set()
+        for old, new in self.superseded.items():
+            if has_data(new):
+                idle.add(old)
+            elif has_data(old):
+                idle.add(new)
+        return [s for s in series if s not in idle]
 
     def check_inputs(self, available: list[str]) -> None:
         """Raise ConfigError naming the first builder input that no source provides."""

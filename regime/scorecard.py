@@ -208,8 +208,15 @@ def caveats_for(
             f"no current data for {', '.join(missing)}: imputed inside the model (the logistic "
             "model's training median), and a pillar with none is no tailwind or headwind"
         )
+    unborn = [series for series, status in freshness.items() if status.age_days is None]
+    if unborn:
+        notes.append(f"no data yet for {', '.join(unborn)}: the history starts later")
     if config.stale_data:
-        stale = [(series, status) for series, status in freshness.items() if status.stale]
+        stale = [
+            (series, status)
+            for series, status in freshness.items()
+            if status.stale and status.age_days is not None
+        ]
         if len(stale) > 3:
             listed = ", ".join(f"{series} ({_age(status)})" for series, status in stale)
             notes.append(f"{len(stale)} series are stale: {listed}")
@@ -224,7 +231,7 @@ def caveats_for(
 
 
 def _age(status: SeriesFreshness) -> str:
-    return "never observed" if status.age_days is None else f"{status.age_days} days old"
+    return f"{status.age_days} days old"
 
 
 @dataclass(frozen=True)
@@ -361,7 +368,7 @@ class Scorecard:
         lines.extend(f"  - {note}" for note in self.caveats)
         lines.append("Data:")
         for series, s in self.data.items():
-            flag = "STALE" if s.stale else "ok"
+            flag = "no data yet" if s.age_days is None else "STALE" if s.stale else "ok"
             age = "-" if s.age_days is None else f"{s.age_days}d"
             lines.append(f"  {series:<22} last {s.last_known or '-':<10}  age {age:>5}  {flag}")
         return "\n".join(lines)

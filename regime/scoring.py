@@ -122,6 +122,18 @@ class RegimeModel:
 
         return FeatureSet.from_config(self.config).input_series
 
+    def _inputs_in_use(self, panel: PointInTimePanel) -> list[str]:
+        """The input series with data in ``panel``, less a spliced series that is idle.
+
+        The single FOMC target ended by design when the range began: its end
+        neither sets the newest day nor counts as staleness.
+        """
+        from regime.dataset import FeatureSet
+
+        has_data = set(panel.series_ids).__contains__
+        inputs = [s for s in self.input_series if has_data(s)]
+        return FeatureSet.from_config(self.config).current(inputs, has_data)
+
     def dataset(self, as_of: str | pd.Timestamp) -> Dataset:
         """The panel and features as known on ``as_of``."""
         key = pd.Timestamp(as_of).normalize()
@@ -147,7 +159,7 @@ class RegimeModel:
         """
         today = self._context.today
         panel = PointInTimePanel(self.observations(), end=today, max_age=self.max_age)
-        inputs = [s for s in self.input_series if s in panel.series_ids]
+        inputs = self._inputs_in_use(panel)
         if not inputs:
             raise DataError("no input series of the model has data; run `regime data check`")
         fresh_through = {s: panel.fresh_through(s) for s in inputs}
@@ -193,7 +205,7 @@ class RegimeModel:
         day = trading_day_on_or_before(requested)
         if not allow_stale:
             panel = self.dataset(day).panel
-            inputs = [s for s in self.input_series if s in panel.series_ids]
+            inputs = self._inputs_in_use(panel)
             if all(panel.stale(s).iloc[-1] for s in inputs):
                 newest = max((panel.last_date(s) for s in inputs), default=None)
                 shown = "none" if newest is None else f"{newest:%Y-%m-%d}"
@@ -332,7 +344,8 @@ class RegimeModel:
     def _freshness(self, dataset: Dataset, day: pd.Timestamp) -> dict[str, SeriesFreshness]:
         out = {}
         panel = dataset.panel
-        for series in dataset.used_series:
+        has_data = set(panel.series_ids).__contains__
+        for series in dataset.feature_set.current(dataset.used_series, has_data):
             status = panel.status(series, day)
             last = None if status.last_date is None else status.last_date.strftime("%Y-%m-%d")
             out[series] = SeriesFreshness(last, status.age_days, status.stale)

@@ -126,3 +126,34 @@ def test_a_dead_feed_holds_the_default_day_back_and_says_so(trained_model: Path,
     later = model.score("2019-09-03")  # some inputs fresh: scored, the dead one imputed
     assert later.data["RTY_LEV_NET_OI"].stale
     assert later.features["positioning"]["positioning.net_spec_z"] is None
+
+
+def test_a_day_before_an_input_started_is_scored_with_it_imputed(trained_model: Path):
+    model = load_model(trained_model)
+    observations = model.observations()
+    early = (observations["series"] == "RTY_LEV_NET_OI") & (observations["date"] < "2015-01-01")
+    model.use_observations(observations.loc[~early])
+    card = model.score("2014-06-02")
+    assert card.features["positioning"]["positioning.net_spec_z"] is None
+    assert card.data["RTY_LEV_NET_OI"].age_days is None
+    assert "no data yet for RTY_LEV_NET_OI: the history starts later" in card.caveats
+    assert not any("RTY_LEV_NET_OI is stale" in c for c in card.caveats)
+    assert "no data yet" in card.to_text()
+
+
+def test_the_ended_predecessor_of_a_spliced_target_is_no_staleness(trained_model: Path, caplog):
+    """DFEDTAR ends where DFEDTARU begins: neither sets the newest day nor counts as stale."""
+    model = load_model(trained_model)
+    observations = model.observations()
+    series, date = observations["series"], observations["date"]
+    ended = (series == "DFEDTAR") & (date >= "2015-01-01")  # the splice moved to 2015
+    unborn = (series == "DFEDTARU") & (date < "2015-01-01")
+    model.use_observations(observations.loc[~(ended | unborn)])
+    with caplog.at_level("WARNING", logger="regime.scoring"):
+        day = model.newest_day()
+    assert day >= pd.Timestamp("2019-12-01") and "DFEDTAR" not in caplog.text
+    card = model.score(day)
+    assert "DFEDTAR" not in card.data and "DFEDTARU" in card.data
+    assert not any("DFEDTAR " in c for c in card.caveats)
+    before = model.score("2014-06-02")  # before the range: the single target, no DFEDTARU
+    assert "DFEDTAR" in before.data and "DFEDTARU" not in before.data

@@ -69,6 +69,26 @@ def test_missing_series_names_the_closest():
         PointInTimePanel(obs).latest("SMAL_TR")
 
 
+def test_a_series_first_known_after_the_end_has_no_value_yet():
+    """A series that exists but starts later is missing on earlier days, not unknown."""
+    obs = validate_observations(
+        pd.concat(
+            [
+                _obs("A", ["2024-03-01", "2024-03-04"], [1.0, 2.0], ["2024-03-01", "2024-03-04"]),
+                _obs("B", ["2024-03-08"], [5.0], ["2024-03-08"]),
+            ]
+        ),
+        "test",
+    )
+    panel = PointInTimePanel(obs, end="2024-03-05")
+    assert panel.series_ids == ["A"]
+    assert panel.latest("B").isna().all() and panel.stale("B").all()
+    assert panel.status("B", pd.Timestamp("2024-03-05")).age_days is None
+    assert panel.truncate("2024-03-04").latest("B").isna().all()
+    with pytest.raises(MissingSeriesError, match="'C'"):
+        panel.latest("C")
+
+
 def test_status_reports_age_and_staleness():
     dates = pd.bdate_range("2024-01-01", "2024-03-29")
     obs = make_observations("D", dates, np.ones(len(dates)), dates)

@@ -19,7 +19,7 @@ last value forward.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +57,11 @@ class PointInTimePanel:
         Maximum age in calendar days of each series' newest observation before
         the series counts as stale (missing). Series not in it get
         :meth:`inferred_max_age`.
+    declared : iterable of str, optional
+        Further series known to exist, though maybe not yet by ``end``. Every
+        series in ``observations`` is declared: one whose first row became
+        known after ``end`` has no value yet (all NaN), like a series on the
+        days before it started, instead of being unknown.
     """
 
     def __init__(
@@ -65,9 +70,12 @@ class PointInTimePanel:
         end: pd.Timestamp | str | None = None,
         start: pd.Timestamp | str | None = None,
         max_age: Mapping[str, int] | None = None,
+        declared: Iterable[str] = (),
     ) -> None:
         end_ts = pd.Timestamp(end if end is not None else observations["known_at"].max())
         known = observations.loc[observations["known_at"] <= end_ts]
+        self._declared = frozenset(observations["series"].unique()) | frozenset(declared)
+        self._no_rows = observations.iloc[:0]
         if known.empty:
             raise DataError(f"no observation is known by {end_ts:%Y-%m-%d}; pick a later date")
         start_ts = pd.Timestamp(start if start is not None else known["date"].min())
@@ -95,13 +103,21 @@ class PointInTimePanel:
         """The panel as it would have been built on ``day`` (same maximum ages)."""
         table = pd.concat(list(self._rows.values()), ignore_index=True)
         ages = self.max_ages(self.series_ids)
-        return PointInTimePanel(table, end=day, start=self.calendar[0], max_age=ages)
+        return PointInTimePanel(
+            table, end=day, start=self.calendar[0], max_age=ages, declared=self._declared
+        )
 
     def rows(self, series: str) -> pd.DataFrame:
-        """Raw rows of ``series`` known by the panel's end, in known_at order."""
+        """Raw rows of ``series`` known by the panel's end, in known_at order.
+
+        No rows (an empty frame) for a declared series not yet known by the end;
+        MissingSeriesError for a series no source provides.
+        """
         try:
             return self._rows[series]
         except KeyError:
+            if series in self._declared:
+                return self._no_rows
             close = difflib.get_close_matches(series, self._rows, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise MissingSeriesError(
