@@ -37,6 +37,12 @@ class FittedModel:
     params: dict[str, Any] = field(default_factory=dict)  # chosen by the search, if any
     record: dict[str, Any] | None = None  # out-of-sample record known when it starts scoring
 
+    @property
+    def at_base_rate(self) -> bool:
+        """True when its record earned the raw forecast no weight: it says the base rate."""
+        calibrator = self.calibrator
+        return calibrator is not None and calibrator.method == "shrink" and calibrator.weight_ == 0
+
     def _calibrated(self, raw: np.ndarray) -> np.ndarray:
         return raw if self.calibrator is None else self.calibrator.transform(raw)
 

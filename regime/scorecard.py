@@ -94,25 +94,38 @@ def record_allows_a_call(record: dict[str, Any] | None) -> bool:
 
 
 def earned_stance(
-    probability: float, config: StanceConfig, record: dict[str, Any] | None, rows: str = "days"
+    probability: float,
+    config: StanceConfig,
+    record: dict[str, Any] | None,
+    rows: str = "days",
+    at_base_rate: bool = False,
 ) -> tuple[Stance, str | None]:
     """The stance the model has earned, and the caveat when its record holds it at neutral.
 
     A model whose out-of-sample Brier skill interval includes zero (or that
     has no record yet) stays neutral whatever its probability says. ``rows``
-    names the record's rows in the caveat (:func:`rows_noun`).
+    names the record's rows in the caveat (:func:`rows_noun`). ``at_base_rate``:
+    the recalibration kept none of the raw forecast, so the probability is the
+    training base rate and its place against the thresholds says nothing.
     """
     stance = stance_for(probability, config)
     if record_allows_a_call(record):
         return stance, None
-    said = "" if stance == "neutral" else f" (the probability alone says {stance})"
+    said = "" if stance == "neutral" or at_base_rate else f" (the probability alone says {stance})"
     if record is None:
         return "neutral", f"no out-of-sample record yet: stance held at neutral{said}"
     low, high = record["brier_skill_interval"]
+    facts = (
+        f"Brier skill {record['brier_skill']:+.3f}, 90% interval {low:+.3f} to {high:+.3f}, AUC "
+        f"{record['auc']:.2f}, {record['rows']} {rows} {record['start']}..{record['end']}"
+    )
+    if at_base_rate:
+        return "neutral", (
+            f"the model's out-of-sample record earns its forecast no weight ({facts}): the "
+            f"probability is the training base rate ({probability:.2f}), not a view; stance neutral"
+        )
     return "neutral", (
-        f"the model's out-of-sample record does not rule out no skill (Brier skill "
-        f"{record['brier_skill']:+.3f}, 90% interval {low:+.3f} to {high:+.3f}, AUC "
-        f"{record['auc']:.2f}, {record['rows']} {rows} {record['start']}..{record['end']}): "
+        f"the model's out-of-sample record does not rule out no skill ({facts}): "
         f"stance held at neutral{said}"
     )
 

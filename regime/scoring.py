@@ -299,7 +299,9 @@ class RegimeModel:
             row, interval, freshness, self.config.caveats, self.synthetic, numbers
         )
         rows = rows_noun(self.horizon_unit)
-        stance, held = earned_stance(probability, self.config.stance, model.record, rows)
+        stance, held = earned_stance(
+            probability, self.config.stance, model.record, rows, model.at_base_rate
+        )
         calibration = calibration_caveat(
             probability, model.record, 2 * self.config.target.horizon_days, rows
         )

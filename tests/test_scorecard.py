@@ -217,6 +217,31 @@ def test_a_record_that_does_not_rule_out_no_skill_holds_the_stance_at_neutral():
     assert earned_stance(0.7, config, None)[0] == "neutral"
 
 
+def test_a_model_at_its_base_rate_says_so_instead_of_a_suppressed_call():
+    """With no weight kept, 0.39 below a 0.45 line is the base rate, not an underweight view."""
+    import numpy as np
+
+    from regime.calibration import Recalibrator
+    from regime.fitted import FittedModel
+    from regime.scorecard import earned_stance
+
+    config = StanceConfig(overweight_above=0.55, underweight_below=0.45)
+    stance, note = earned_stance(0.39, config, RECORD, at_base_rate=True)
+    assert stance == "neutral" and "says" not in note.split(":")[-1]
+    assert "earns its forecast no weight" in note
+    assert "the probability is the training base rate (0.39), not a view" in note
+    day = pd.Timestamp("2020-01-02")
+    rng = np.random.default_rng(0)
+    noise = rng.uniform(0.2, 0.6, 400)
+    unskilled = Recalibrator("shrink", base_rate=0.39).fit(noise, rng.integers(0, 2, 400), block=1)
+    skilled = Recalibrator("shrink", base_rate=0.39).fit(noise, (noise > 0.4).astype(int), block=1)
+    assert unskilled.weight_ == 0 and skilled.weight_ > 0
+    models = [
+        FittedModel(None, c, [], {}, [], day, day, day, 400) for c in (unskilled, skilled, None)
+    ]
+    assert [m.at_base_rate for m in models] == [True, False, False]
+
+
 def test_calibration_caveat_names_thin_and_poorly_calibrated_levels():
     from regime.scorecard import calibration_caveat
 
