@@ -449,8 +449,11 @@ class RegimeModel:
     def _pillar_notes(
         self, row: pd.Series, contributions: dict[str, float], training: pd.DataFrame
     ) -> dict[str, str]:
-        """Each pillar in words: its most unusual feature, with units and training percentile."""
-        span = f"{training.index[0]:%Y}-{training.index[-1]:%Y}"
+        """Each pillar in words: its most unusual feature, with units and training percentile.
+
+        The percentile is among the training days on which that feature had a
+        value, and the years named are those days' own span.
+        """
         ranks = percentiles(training, row)
         notes = {}
         for pillar in self.pillars:
@@ -461,7 +464,7 @@ class RegimeModel:
             name = max(known, key=lambda f: abs(ranks[f] - 0.5))
             notes[pillar] = (
                 f"{name.split('.', 1)[1]} {row[name]:.3g} ({units_of(name)}), "
-                f"{_ordinal(ranks[name])} percentile of {span}; "
+                f"{_ordinal(ranks[name])} percentile of {_span(training[name])}; "
                 f"contribution {contributions[pillar]:+.3f}"
             )
         return notes
@@ -631,6 +634,12 @@ class RegimeModel:
         figure = plt.figure(figsize=plots.HISTORY_SIZE)
         top, _ = plots.draw_history(figure, frame, outcomes, thresholds, title, self.synthetic)
         return top
+
+
+def _span(values: pd.Series) -> str:
+    """The years of the days on which ``values`` has a value, e.g. ``2018-2019``."""
+    days = values.dropna().index
+    return f"{days[0]:%Y}-{days[-1]:%Y}"
 
 
 def _ordinal(share: float) -> str:

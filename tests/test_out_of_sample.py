@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -157,3 +158,13 @@ def test_the_ended_predecessor_of_a_spliced_target_is_no_staleness(trained_model
     assert not any("DFEDTAR " in c for c in card.caveats)
     before = model.score("2014-06-02")  # before the range: the single target, no DFEDTARU
     assert "DFEDTAR" in before.data and "DFEDTARU" not in before.data
+
+
+def test_a_percentile_names_the_years_its_feature_had_values(trained_model: Path):
+    model = load_model(trained_model)
+    observations = model.observations()
+    early = (observations["series"] == "RTY_LEV_NET_OI") & (observations["date"] < "2015-01-01")
+    model.use_observations(observations.loc[~early])
+    note = model.score("2019-06-03").notes["positioning"]
+    first, last = re.search(r"percentile of (\d{4})-(\d{4})", note).groups()
+    assert int(first) >= 2015 and int(last) <= 2019, note
