@@ -152,7 +152,11 @@ def test_format_table_prints_percentages_and_footnotes():
     assert header[-4:] == ["max_age", "stale_share", "longest_stale", "stale"]
     assert f"{12 / len(DAYS):.1%}" in text and "5*" in text
     assert "* max_age inferred" in text
-    assert "to 2024-06-28; stale is on 2024-06-28 (the last known_at; today is 2024-12-31)" in text
+    assert (
+        "to 2024-06-28; age_days and stale are on 2024-06-28 (the last known_at; today is "
+        "2024-12-31)" in text
+    )
+    assert _row(table, "X")["age_days"] == 0  # on the day stale is judged, not today
 
 
 def test_a_series_from_two_sources_is_counted_once_in_the_panel():

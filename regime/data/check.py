@@ -178,11 +178,11 @@ def series_row(
     series: str,
     group: pd.DataFrame,
     origin: str,
-    today: pd.Timestamp,
+    on: pd.Timestamp,
     panel: PointInTimePanel | None,
     configured: Iterable[str],
 ) -> dict[str, object]:
-    """One row of the check table: dates, rows, gaps, age and staleness of one series."""
+    """One row of the check table: dates, rows, gaps, age on ``on`` and staleness of one series."""
     dates = pd.DatetimeIndex(group["date"].unique()).sort_values()
     row: dict[str, object] = {
         "series": series,
@@ -192,7 +192,7 @@ def series_row(
         "last_known_at": group["known_at"].max().strftime("%Y-%m-%d"),
         "rows": len(group),
         "gaps": count_gaps(dates),
-        "age_days": int((today - dates[-1]).days),
+        "age_days": int((on - dates[-1]).days),
         "max_age": NONE,
         "stale_share": np.nan,
         "longest_stale": NONE,
@@ -235,12 +235,13 @@ def check_table(
             owner.setdefault(str(series), origin)
     owned = [frame.loc[frame["series"].map(owner) == origin] for origin, frame in frames]
     panel = build_panel(concat_observations(owned), max_age, today)
+    on = today if panel is None else panel.calendar[-1]  # the day stale is judged on
     rows = [
         series_row(
             str(series),
             group,
             origin,
-            today,
+            on,
             panel if owner[str(series)] == origin else None,
             max_age,
         )
@@ -271,7 +272,8 @@ def format_table(table: pd.DataFrame, panel: PointInTimePanel | None, today: pd.
             "longest_stale count trading days"
         )
         lines.append(
-            f"from each series' first known_at to {end:%Y-%m-%d}; stale is on {end:%Y-%m-%d}{note}"
+            f"from each series' first known_at to {end:%Y-%m-%d}; age_days and stale are on "
+            f"{end:%Y-%m-%d}{note}"
         )
     return "\n".join(lines)
 
