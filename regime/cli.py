@@ -469,7 +469,8 @@ def _cmd_history(args: argparse.Namespace) -> int:
         print(SYNTHETIC_BANNER, file=sys.stderr)
     pillars = [c for c in frame.columns if c not in plots.HISTORY_COLUMNS]
     columns = ["probability", "lower", "upper", "baseline", "stance", "in_sample"]
-    table = frame.reindex(columns=[*columns, "model_trained_through", *pillars]).reset_index()
+    extra = ["model_trained_through", "missing_features"]
+    table = frame.reindex(columns=[*columns, *extra, *pillars]).reset_index()
 
     def number(value: float, spec: str) -> str:
         return "-" if pd.isna(value) else format(value, spec)
@@ -486,6 +487,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
             "stance": table["stance"],
             "in_sample": ["yes" if v else "no" for v in table["in_sample"]],
             "model_trained_through": table["model_trained_through"].dt.strftime("%Y-%m-%d"),
+            "missing_features": table["missing_features"],
             **{p: [number(v, "+.3f") for v in table[p]] for p in pillars},
         }
     )

@@ -159,6 +159,7 @@ HISTORY_COLUMNS = (
     "stance",
     "in_sample",
     "model_trained_through",
+    "missing_features",
 )
 #: Size (inches) of the history figure.
 HISTORY_SIZE = (12.0, 7.5)

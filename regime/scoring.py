@@ -556,7 +556,9 @@ class RegimeModel:
         model the tool had that day. Columns ``in_sample`` and
         ``model_trained_through`` say which days were scored by a model that
         had seen their label (before the first fold, or all with
-        ``in_sample=True``). ``end`` defaults to the newest day with fresh
+        ``in_sample=True``); ``missing_features`` counts the model's features
+        with no value that day (not started yet, or stale), each imputed
+        inside the model. ``end`` defaults to the newest day with fresh
         inputs; an ``end`` after the newest data is refused like in :meth:`score`.
         """
         _, last = self.resolve_day(end)
@@ -583,6 +585,7 @@ class RegimeModel:
             ]
             part["in_sample"] = rows.index <= model.trained_through
             part["model_trained_through"] = model.trained_through
+            part["missing_features"] = rows.isna().sum(axis=1)
             parts.append(part.join(attribution.contributions))
         out = pd.concat(parts).sort_index()
         out.index.name = "date"

@@ -21,6 +21,7 @@ CSV_COLUMNS = [
     "stance",
     "in_sample",
     "model_trained_through",
+    "missing_features",
     *PILLARS,
 ]
 
@@ -42,7 +43,7 @@ def _rows(stdout: str) -> list[list[str]]:
     header, *rows = stdout.splitlines()
     assert header.split() == [
         "date", "probability", "interval", "baseline", "stance", "in_sample",
-        "model_trained_through", *PILLARS,
+        "model_trained_through", "missing_features", *PILLARS,
     ]  # fmt: skip
     return [row.split() for row in rows]
 
@@ -58,7 +59,8 @@ def test_text_has_one_aligned_line_per_trading_day(outputs):
         lower, upper = (float(x) for x in interval.split("-"))
         assert 0 <= lower <= upper <= 1 and 0 <= probability <= 1
         assert row[4] in ("overweight", "neutral", "underweight") and row[5] == "no"
-        total = baseline + sum(float(x) for x in row[7:])
+        assert int(row[7]) >= 0
+        total = baseline + sum(float(x) for x in row[8:])
         assert total == pytest.approx(probability, abs=0.004)  # rounding to 3 decimals
     assert "SYNTHETIC DATA" in proc.stderr
 

@@ -140,6 +140,9 @@ def test_a_day_before_an_input_started_is_scored_with_it_imputed(trained_model: 
     assert "no data yet for RTY_LEV_NET_OI: the history starts later" in card.caveats
     assert not any("RTY_LEV_NET_OI is stale" in c for c in card.caveats)
     assert "no data yet" in card.to_text()
+    history = model.history("2014-06-02", "2016-06-30")
+    assert (history.loc[:"2014-12-31", "missing_features"] == 1).all()  # net_spec_z alone
+    assert (history.loc["2016-06-01":, "missing_features"] == 0).all()  # its window filled
 
 
 def test_the_ended_predecessor_of_a_spliced_target_is_no_staleness(trained_model: Path, caplog):
