@@ -373,6 +373,9 @@ class Scorecard:
             moved = ", ".join(
                 f"{p} {v:+.3f}" for p, v in change["pillars"].items() if abs(v) >= 0.005
             )
+            if abs(change.get("baseline", 0.0)) >= 0.0005:
+                refit = f"a refit moved the baseline {change['baseline']:+.3f}"
+                moved = f"{moved}; {refit}" if moved else refit
             lines.append(
                 f"Since {change['since']} ({label}): probability {change['probability']:+.3f}"
                 + (f" ({moved})" if moved else "")

@@ -319,7 +319,7 @@ class RegimeModel:
             notes=self._pillar_notes(
                 row, contributions, self.training_features(dataset, model, day)
             ),
-            changes=self._changes(dataset, day, in_sample, probability, contributions),
+            changes=self._changes(dataset, day, in_sample, baseline, contributions),
             probability=probability,
             baseline=baseline,
             interval=interval,
@@ -474,10 +474,14 @@ class RegimeModel:
         dataset: Dataset,
         day: pd.Timestamp,
         in_sample: bool,
-        probability: float,
+        baseline: float,
         contributions: dict[str, float],
     ) -> dict[str, dict[str, Any]]:
-        """Change of the probability and of each pillar since one week and one month before."""
+        """Change of the probability, each pillar and the baseline since a week and a month before.
+
+        The baseline moves only when a refit between the two days changed the
+        model's neutral probability; with the pillars it sums to the change.
+        """
         calendar = dataset.features.index
         position = calendar.get_loc(day)
         out = {}
@@ -490,13 +494,15 @@ class RegimeModel:
             if X.isna().all(axis=None) or (not in_sample and model.available_from > then):
                 continue  # no data then, or only the final model, in sample, had that day
             before = self._attribute(model, X)
+            pillars = {
+                p: contributions[p] - float(before.contributions[p].iloc[0]) for p in self.pillars
+            }
+            moved = baseline - float(before.baseline.iloc[0])
             out[label] = {
                 "since": f"{then:%Y-%m-%d}",
-                "probability": probability - float(before.probability.iloc[0]),
-                "pillars": {
-                    p: contributions[p] - float(before.contributions[p].iloc[0])
-                    for p in self.pillars
-                },
+                "probability": moved + sum(pillars.values()),
+                "pillars": pillars,
+                "baseline": moved,
             }
         return out
 

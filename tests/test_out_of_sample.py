@@ -171,3 +171,16 @@ def test_a_percentile_names_the_years_its_feature_had_values(trained_model: Path
     note = model.score("2019-06-03").notes["positioning"]
     first, last = re.search(r"percentile of (\d{4})-(\d{4})", note).groups()
     assert int(first) >= 2015 and int(last) <= 2019, note
+
+
+def test_a_refit_between_two_days_is_named_in_the_change(model):
+    fold = model.folds[1]
+    day = model.score(fold.available_from + pd.Timedelta(days=7))  # a week after a refit
+    change = day.changes["1m"]  # from a day the previous model scored
+    assert change["probability"] == pytest.approx(
+        change["baseline"] + sum(change["pillars"].values()), abs=1e-12
+    )
+    assert abs(change["baseline"]) > 0.0005  # the two models' neutral probabilities differ
+    assert f"a refit moved the baseline {change['baseline']:+.3f}" in day.to_text()
+    steady = model.score(fold.available_from + pd.Timedelta(days=60)).changes["1m"]
+    assert steady["baseline"] == 0.0
