@@ -160,16 +160,55 @@ class Analogs:
     horizon_days: int
     horizon_unit: str = "trading days"  # what horizon_days counts: months for monthly legs
 
+    @property
+    def tied(self) -> int:
+        """How many nearest days at the end of the list tie at one distance (0 if under two).
+
+        Their distances single out none of them, and more past days may sit at
+        that distance than were listed. A model that says the base rate gives
+        every pillar a contribution of 0, so the days it scored all sit at one
+        point of pillar space; without this, the "nearest" would be arbitrary
+        days among them (all at distance 0 when the scored day is there too).
+        """
+        if self.rule is not None or "distance" not in self.table:
+            return 0
+        return _trailing_ties(self.table["distance"].to_numpy(dtype="float64"))
+
+    @property
+    def episodes(self) -> pd.DataFrame:
+        """The episodes to show: the table less the nearest days that tie at its end."""
+        return self.table.iloc[: len(self.table) - self.tied]
+
+    @property
+    def note(self) -> str | None:
+        """Why some or all episodes are not listed (None when all are)."""
+        if self.tied:
+            return _ties_note(
+                self.tied, float(self.table["distance"].iloc[-1]), self.episodes.empty
+            )
+        if not self.table.empty:
+            return None
+        if self.rule:
+            return "no past episode"
+        return (
+            "no past episode: no day before it was scored out of sample with its "
+            "outcomes known by then; days before the first walk-forward fold are in sample"
+        )
+
     def hit_rates(self) -> dict[str, float]:
         """Share of episodes in which small caps beat large caps, per window."""
+        shown = self.episodes
         return {
-            name: float((self.table[f"relative_{name}"] > 0).mean()) if len(self.table) else np.nan
+            name: float((shown[f"relative_{name}"] > 0).mean()) if len(shown) else np.nan
             for name in WINDOWS
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: the rule, each episode with its forward returns, the hit rates."""
-        frame = self.table.copy()
+        """JSON-ready: the rule, each episode with its forward returns, the hit rates.
+
+        ``note`` says why ``episodes`` is empty (None when it is not).
+        """
+        frame = self.episodes.copy()
         frame.index = frame.index.strftime("%Y-%m-%d")
         return {
             "as_of": f"{self.as_of:%Y-%m-%d}",
@@ -179,44 +218,64 @@ class Analogs:
                 for day, row in frame.iterrows()
             ],
             "hit_rates": {k: _plain(v) for k, v in self.hit_rates().items()},
+            "note": self.note,
         }
 
     def to_text(self) -> str:
-        """One line per episode, then the hit rates."""
+        """One line per episode, then the hit rates (or why there is none)."""
         how = (
             f"rule {self.rule}"
             if self.rule
             else "nearest days in pillar space, among those scored out of sample"
         )
+        shown = self.episodes
         lines = [
             f"analogs as of {self.as_of:%Y-%m-%d} ({how}); episodes at least "
             f"{self.horizon_days} {self.horizon_unit} apart, outcomes known by then",
             f"{'episode':<12}"
             + "".join(f"{'small ' + n:>10}{'large ' + n:>10}{'rel ' + n:>9}" for n in WINDOWS)
-            + ("  distance" if "distance" in self.table else ""),
+            + ("  distance" if "distance" in shown else ""),
         ]
-        for day, row in self.table.iterrows():
+        for day, row in shown.iterrows():
             cells = "".join(
                 f"{row[f'small_{n}']:>10.1%}{row[f'large_{n}']:>10.1%}{row[f'relative_{n}']:>+9.1%}"
                 for n in WINDOWS
             )
-            extra = f"  {row['distance']:.2f}" if "distance" in self.table else ""
+            extra = f"  {row['distance']:.2f}" if "distance" in shown else ""
             lines.append(f"{day:%Y-%m-%d}  {cells}{extra}")
-        if self.table.empty and self.rule:
-            lines.append("(no past episode)")
-        elif self.table.empty:
-            lines.append(
-                "(no past episode: no day before it was scored out of sample with its "
-                "outcomes known by then; days before the first walk-forward fold are in sample)"
-            )
-        if len(self.table):
+        if self.note:
+            lines.append(f"({self.note})")
+        if len(shown):
             rates = self.hit_rates()
             lines.append(
                 "small caps outperformed after "
                 + ", ".join(f"{n}: {rates[n]:.0%}" for n in WINDOWS)
-                + f" of {len(self.table)} episodes"
+                + f" of {len(shown)} episodes"
             )
         return "\n".join(lines)
+
+
+def _trailing_ties(distance: np.ndarray) -> int:
+    """Length of the run of equal distances at the end of ``distance`` (0 when under two)."""
+    if len(distance) < 2:
+        return 0
+    differ = np.flatnonzero(~np.isclose(distance, distance[-1], rtol=1e-9, atol=1e-12))
+    run = len(distance) - (int(differ[-1]) + 1 if len(differ) else 0)
+    return run if run >= 2 else 0
+
+
+def _ties_note(count: int, distance: float, alone: bool) -> str:
+    """Why ``count`` nearest days tied at ``distance`` are not listed (``alone``: none is)."""
+    who = (
+        f"no nearest days: the {count} closest past days"
+        if alone
+        else f"the next {count} closest past days"
+    )
+    return (
+        f"{who} all tie at distance {distance:.2f} in pillar space, so the distances single out "
+        "none of them and they are not listed; a model that says the base rate gives every day "
+        "the same pillar contributions, all 0; pick episodes by a rule with --when"
+    )
 
 
 def _plain(value: Any) -> Any:

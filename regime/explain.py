@@ -112,7 +112,14 @@ class Explanation:
     thresholds: StanceConfig
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: the scorecard, every feature, distances, binding constraint, flips."""
+        """JSON-ready: the scorecard, every feature, distances, binding constraint, flips.
+
+        Each distance is how far the probability has to move to reach that
+        threshold: ``distance_to_overweight`` is the overweight threshold minus
+        the probability, ``distance_to_underweight`` the probability minus the
+        underweight threshold. Positive: the threshold is still ahead; negative:
+        the probability is already past it (in that stance's territory).
+        """
         card = self.scorecard
         return {
             "scorecard": card.to_dict(),
@@ -132,13 +139,10 @@ class Explanation:
     def to_text(self) -> str:
         """The explanation as a strategist reads it."""
         card = self.scorecard
-        t = self.thresholds
         lines = [
             f"{card.model} | as of {card.as_of:%Y-%m-%d} | P = {card.probability:.3f} "
             f"(baseline {card.baseline:.3f}) | stance {card.stance.upper()}",
-            f"distance to overweight ({t.overweight_above:.2f}): "
-            f"{t.overweight_above - card.probability:+.3f}; to underweight "
-            f"({t.underweight_below:.2f}): {t.underweight_below - card.probability:+.3f}",
+            threshold_line(card.probability, self.thresholds),
             "",
             f"{'feature':<40} {'value':>10} {'pctile':>7} {'contrib':>8}  units",
         ]
@@ -152,10 +156,14 @@ class Explanation:
         if self.binding_constraint:
             lines.append(f"Binding constraint: {self.binding_constraint} (the largest headwind)")
         for pillar, row in self.flips.iterrows():
+            now = (
+                "n/a: no data on the day"
+                if pd.isna(row["from_percentile"])
+                else f"{row['from_percentile']:.0%}"
+            )
             lines.append(
                 f"What would flip it: {pillar} at its {row['to_percentile']:.0%} training level "
-                f"(now {row['from_percentile']:.0%}) gives P = {row['probability']:.3f}: "
-                f"{row['stance']}"
+                f"(now {now}) gives P = {row['probability']:.3f}: {row['stance']}"
             )
         if self.flips.empty:
             lines.append("What would flip it: no single pillar within its training range")
@@ -185,6 +193,39 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def threshold_line(probability: float, thresholds: StanceConfig) -> str:
+    """Where the probability stands against each stance threshold, in words.
+
+    E.g. ``P is 0.161 below overweight (0.55) and 0.061 below underweight
+    (0.45): in underweight territory``. The same signs as
+    :meth:`Explanation.to_dict`'s distances: "below overweight" is a positive
+    ``distance_to_overweight``, "below underweight" a negative
+    ``distance_to_underweight``.
+    """
+    over = _versus(probability, thresholds.overweight_above, "overweight")
+    under = _versus(probability, thresholds.underweight_below, "underweight")
+    band = stance_for(probability, thresholds)
+    where = "inside the neutral band" if band == "neutral" else f"in {band} territory"
+    return f"P is {over} and {under}: {where}"
+
+
+def _versus(probability: float, threshold: float, name: str) -> str:
+    """``0.061 below underweight (0.45)``, ``0.020 above ...`` or ``at ...`` (within 0.0005)."""
+    gap = probability - threshold
+    if round(gap, 3) == 0:
+        return f"at {name} ({threshold:.2f})"
+    return f"{abs(gap):.3f} {'above' if gap > 0 else 'below'} {name} ({threshold:.2f})"
+
+
+def _pillar_level(percentile: pd.Series) -> float:
+    """A pillar's mean training percentile over its features with data today.
+
+    NaN (no warning) when none of them has data on the day.
+    """
+    known = percentile.dropna()
+    return float(known.mean()) if len(known) else math.nan
+
+
 def percentiles(training: pd.DataFrame, row: pd.Series) -> pd.Series:
     """Share of training rows at or below today's value, per feature (NaN when missing)."""
     out = {}
@@ -210,6 +251,10 @@ def stance_flips(
     the closest such level (to the pillar's current mean percentile) whose
     probability crosses the nearest threshold in either direction. Sorted by
     how far the pillar would have to move.
+
+    A pillar with no data on the day has no current percentile:
+    ``from_percentile`` and ``distance`` are NaN, its level is the crossing
+    nearest the middle of its training range (0.5), and it sorts last.
     """
     grid = np.round(np.arange(0.05, 0.96, 0.05), 2)
     current = percentiles(training, row)
@@ -223,7 +268,7 @@ def stance_flips(
             for f in own:
                 moved[f] = training[f].quantile(q)
             rows.append(moved)
-            plans.append((pillar, q, float(np.nanmean(current[own]))))
+            plans.append((pillar, q, _pillar_level(current[own])))
     if not rows:
         return pd.DataFrame()
     probabilities = predict(pd.DataFrame(rows))
@@ -233,14 +278,17 @@ def stance_flips(
         band = stance_for(float(p), thresholds)
         if band == now:
             continue
-        distance = abs(q - start) if not math.isnan(start) else 1.0
-        if pillar not in best or distance < best[pillar]["distance"]:
+        move = abs(q - (0.5 if math.isnan(start) else start))
+        if pillar not in best or move < best[pillar]["move"]:
             best[pillar] = {
                 "from_percentile": start,
                 "to_percentile": float(q),
                 "probability": float(p),
                 "stance": band,
-                "distance": distance,
+                "distance": abs(q - start),  # NaN without data on the day
+                "move": move,
             }
     frame = pd.DataFrame.from_dict(best, orient="index")
-    return frame.sort_values("distance") if not frame.empty else frame
+    if frame.empty:
+        return frame
+    return frame.sort_values("distance", na_position="last").drop(columns="move")
