@@ -125,6 +125,12 @@ def feature_coverage(features: pd.DataFrame, X: pd.DataFrame) -> dict[str, dict[
     }
 
 
+def _source_kinds(card: dict[str, Any]) -> str:
+    """The kinds of the config's sources, once each in order: ``csv, french, cftc``."""
+    kinds = (source.get("kind", "?") for source in card["config"]["data"]["sources"])
+    return ", ".join(dict.fromkeys(kinds))
+
+
 def model_card_markdown(card: dict[str, Any]) -> str:
     """The human-readable model card."""
     m = card["metrics"]
@@ -136,7 +142,7 @@ def model_card_markdown(card: dict[str, Any]) -> str:
         "",
         "**Synthetic data**: trained on the bundled simulated sample.\n"
         if card["synthetic"]
-        else "Trained on the config's live sources.\n",
+        else f"Trained on market data from the config's sources ({_source_kinds(card)}).\n",
         f"- Trained at: {card['trained_at']}",
         "- Artifact SHA-256: {sha256}",
         f"- Estimator: {card['config']['model']['estimator']} "

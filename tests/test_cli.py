@@ -485,6 +485,13 @@ def test_model_card_matches_artifact(trained_model: Path):
     for key in ("auc", "brier_skill"):  # the intervals that decide whether a call is earned
         low, high = metrics[f"{key}_interval"]
         assert f"| {key} | {metrics[key]:.4f} | {low:.4f} to {high:.4f} |" in markdown
+    from regime.training import model_card_markdown
+
+    real = {**card, "synthetic": False}
+    real["config"] = {**card["config"], "data": {"sources": [{"kind": "french"}, {"kind": "csv"}]}}
+    assert "Trained on market data from the config's sources (french, csv)." in (
+        model_card_markdown(real)
+    )
 
 
 def test_model_by_name_from_the_models_directory(run_cli, trained_model: Path):
