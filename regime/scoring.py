@@ -417,12 +417,14 @@ class RegimeModel:
                 held.index[held.to_numpy()].intersection(outcomes.index), steps, horizon
             )
             return Analogs(day, when, outcomes.loc[days], horizon, unit)
-        history = self.history(end=day)
+        history = self.history(end=day, bands=False)
         history = history.loc[~history["in_sample"].to_numpy() | (history.index == day)]
         pillars = [p for p in self.pillars if history[p].std() > 0]
         scaled = history[pillars] / history[pillars].std()
         distance = np.sqrt(((scaled - scaled.loc[day]) ** 2).sum(axis=1))
-        candidates = distance.loc[distance.index.intersection(outcomes.index)].sort_values()
+        candidates = distance.loc[distance.index.intersection(outcomes.index)].sort_values(
+            kind="stable"
+        )
         chosen: list[pd.Timestamp] = []
         position = {d: i for i, d in enumerate(steps)}
         for candidate in candidates.index:
@@ -554,6 +556,7 @@ class RegimeModel:
         start: str | pd.Timestamp | None = None,
         end: str | pd.Timestamp | None = None,
         in_sample: bool = False,
+        bands: bool = True,
     ) -> pd.DataFrame:
         """Daily probability, interval, stance and pillar contributions over [start, end].
 
@@ -566,6 +569,8 @@ class RegimeModel:
         with no value that day (not started yet, or stale), each imputed
         inside the model. ``end`` defaults to the newest day with fresh
         inputs; an ``end`` after the newest data is refused like in :meth:`score`.
+        ``bands=False`` leaves out the bootstrap interval (``lower``, ``upper``),
+        most of the time a long history takes.
         """
         _, last = self.resolve_day(end)
         dataset = self.dataset(last)
@@ -583,7 +588,7 @@ class RegimeModel:
             part = pd.DataFrame(
                 {"probability": attribution.probability, "baseline": attribution.baseline}
             )
-            bounds = model.interval(rows, self.config.model.interval)
+            bounds = model.interval(rows, self.config.model.interval) if bands else None
             if bounds is not None:
                 part = part.join(bounds)
             part["stance"] = [
