@@ -99,11 +99,11 @@ def overlay_returns(
     """Returns of a long-small/short-large position rebalanced once per horizon.
 
     The clock is the returns' dates. The first position is taken at the
-    ``first`` prediction date ``t0`` (the earliest by default) and earns the returns of the next
-    ``horizon`` return dates after it (``(t0, t_h]``, the label's own
-    window); the next one is taken at the last date of that window, with the
-    latest prediction known on that date, and so on: the periods are
-    contiguous and never overlap. Positions stop when a rebalance date falls
+    ``first`` prediction date ``t0`` (the earliest by default) and earns the
+    returns of the next ``horizon`` return dates after it (``(t0, t_h]``, the
+    label's own window); the next one is taken at the last date of that
+    window, with the latest prediction known on that date, and so on: the
+    periods are contiguous and never overlap. Positions stop when a rebalance date falls
     after the last prediction or a full horizon of returns is no longer
     available.
 
