@@ -1,6 +1,6 @@
 """Rate-expectations pillar: cuts priced for the next year, and cuts delivered.
 
-Declared signs: ``cuts_priced_12m`` +1 and ``cuts_delivered_{M}m`` +1 (easier
+Declared signs: ``cuts_priced_{M}m`` +1 and ``cuts_delivered_{M}m`` +1 (easier
 policy, priced or delivered, is a tailwind for small caps).
 """
 
@@ -35,9 +35,10 @@ DEFAULT_TARGET: dict[str, str] = {"target_upper": "DFEDTARU", "target_before": "
 class CutsPriced(FeatureBuilder):
     """Cuts priced for the next 12 months, in 25 bp steps: (policy rate - implied rate) / 0.25.
 
-    Feature: ``cuts_priced_12m``; positive values mean the market prices cuts
-    (declared sign +1). ``policy_rate`` (default DFF) is compared with the
-    rate implied for about a year ahead, priced in exactly one of three ways:
+    Feature: ``cuts_priced_{months}m`` (``cuts_priced_12m`` by default);
+    positive values mean the market prices cuts (declared sign +1).
+    ``policy_rate`` (default DFF) is compared with the rate implied for about
+    a year ahead, priced in exactly one of three ways:
 
     * ``futures``: a fed funds futures *price* about 12 months out; the
       implied rate is 100 - price. The cleanest read of the expected path.
@@ -52,7 +53,9 @@ class CutsPriced(FeatureBuilder):
     ``bill: DGS1``; a config that names ``two_year: DGS2`` keeps the 2-year.
     Naming more than one of ``futures``,
     ``bill`` and ``two_year`` is a config error. Only the chosen mode's series
-    is an input.
+    is an input. ``months`` (default 12) says how far ahead the priced rate
+    reaches and names the feature: give a futures contract's months out, e.g.
+    ``months: 4`` for the fourth contract, so the card does not call it a year.
     """
 
     name: ClassVar[str] = "rate_expectations.cuts_priced"
@@ -63,6 +66,7 @@ class CutsPriced(FeatureBuilder):
     futures: str | None = None
     bill: str | None = None
     two_year: str | None = None
+    months: int = Field(12, ge=1, le=36)
 
     @model_validator(mode="before")
     @classmethod
@@ -85,12 +89,12 @@ class CutsPriced(FeatureBuilder):
         return next(mode for mode in PRICING_MODES if getattr(self, mode) is not None)
 
     def feature_names(self) -> list[str]:
-        """``cuts_priced_12m``."""
-        return ["cuts_priced_12m"]
+        """``cuts_priced_{months}m``."""
+        return [f"cuts_priced_{self.months}m"]
 
     def signs(self) -> dict[str, int]:
         """Cuts priced are a tailwind: +1."""
-        return {"cuts_priced_12m": 1}
+        return dict.fromkeys(self.feature_names(), 1)
 
     def build(self, panel: PointInTimePanel) -> pd.DataFrame:
         """Cuts-priced feature on the panel calendar."""
@@ -98,7 +102,7 @@ class CutsPriced(FeatureBuilder):
         market = panel.latest(getattr(self, mode))
         implied = 100.0 - market if mode == "futures" else market
         spread = panel.latest(self.policy_rate) - implied
-        return pd.DataFrame({"cuts_priced_12m": spread / STEP})
+        return pd.DataFrame({self.feature_names()[0]: spread / STEP})
 
 
 @register

@@ -29,7 +29,7 @@ Predict = Callable[[pd.DataFrame], np.ndarray]
 UNITS: tuple[tuple[str, str], ...] = (
     (r"_pctile$", "percentile of its trailing window (0 = lowest)"),
     (r"_z$", "z-score against its trailing window"),
-    (r"cuts_priced_12m$", "25 bp cuts priced over 12 months"),
+    (r"cuts_priced_(\d+)m$", "25 bp cuts priced over {0} months"),
     (r"cuts_delivered_\d+m$", "cuts delivered, percentage points or 25 bp steps"),
     (r"rel_flow_\d+d$|rel_flow_1d$|vs_ytd_pace$", "% of assets, small fund minus large"),
     (r"event_share_\d+d$", "share of the window's gross flow on its largest day"),
@@ -41,10 +41,15 @@ UNITS: tuple[tuple[str, str], ...] = (
 
 
 def units_of(feature: str) -> str:
-    """Units of a feature column, from its name (empty when unknown)."""
+    """Units of a feature column, from its name ("level of the series" when unknown).
+
+    A pattern's groups fill the units' ``{0}``...: ``cuts_priced_4m`` is "25 bp
+    cuts priced over 4 months".
+    """
     for pattern, units in UNITS:
-        if re.search(pattern, feature):
-            return units
+        match = re.search(pattern, feature)
+        if match:
+            return units.format(*match.groups())
     return "level of the series"
 
 

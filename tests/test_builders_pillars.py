@@ -324,6 +324,19 @@ def test_cuts_priced_modes(params, inputs, cuts):
     assert np.isnan(out["cuts_priced_12m"].iloc[0])  # lagged one day
 
 
+def test_a_contract_months_out_names_its_horizon():
+    from regime.explain import units_of
+
+    builder = get_builder("rate_expectations.cuts_priced").model_validate(
+        {"futures": "FF12", "months": 4}
+    )
+    out = builder.build(_rates_panel())
+    assert list(out.columns) == ["cuts_priced_4m"] and builder.signs() == {"cuts_priced_4m": 1}
+    assert out["cuts_priced_4m"].iloc[-1] == pytest.approx(4.0)
+    assert units_of("fed_funds_futures.cuts_priced_4m") == "25 bp cuts priced over 4 months"
+    assert units_of("rate_expectations.cuts_priced_12m") == "25 bp cuts priced over 12 months"
+
+
 def test_the_default_pricing_is_one_constant(monkeypatch):
     from features import rate_expectations
 
