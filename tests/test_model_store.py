@@ -293,7 +293,14 @@ def test_sigterm_and_ctrl_c_during_a_save_exit_143_and_130(
         (signal.SIGTERM, 143, "error: terminated"),
         (signal.SIGINT, 130, "error: interrupted"),
     ):
-        proc = _train(small_config_path, models, {**cli_env, PAUSE_ENV: "3"})
+        # A suite started in the background (`make test &`) passes SIGINT on ignored, and
+        # Python then keeps ignoring it: give the child the default, as a terminal would.
+        proc = _train(
+            small_config_path,
+            models,
+            {**cli_env, PAUSE_ENV: "3"},
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
         assert _wait_for_pause(proc) is not None
         proc.send_signal(signum)
         assert proc.wait(timeout=30) == code
