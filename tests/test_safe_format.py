@@ -187,6 +187,20 @@ def test_every_model_scores_identically_after_a_round_trip(trained):
         assert isinstance(pipeline[-1], SignedComposite) == (spec["estimator"] == "signed")
 
 
+def test_a_model_that_dropped_every_input_comes_back_at_its_base_rate():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(500, 1))
+    y = (-X[:, 0] + rng.normal(size=500) > 0).astype(int)  # breaks the declared +1
+    held = SignConstrained(LogisticRegression(), signs=(1,)).fit(X, y)
+    day = pd.Timestamp("2020-01-02")
+    model = FittedModel(held, None, [], {"f": 0.0}, ["f"], day, day, day, 500)
+    back = load_safe(dump_safe({"final": model, "folds": [model]}), SOURCE)["final"].estimator
+    assert back.estimator_ is None and not back.keep_.any()
+    np.testing.assert_array_equal(back.predict_proba(X), held.predict_proba(X))
+
+
 def test_refits_shared_by_folds_are_stored_once_and_shared_again(trained):
     _, artifact, _, payload, loaded = trained
 
