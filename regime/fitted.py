@@ -38,6 +38,11 @@ class FittedModel:
     record: dict[str, Any] | None = None  # out-of-sample record known when it starts scoring
 
     @property
+    def base_rate(self) -> float | None:
+        """The training base rate its recalibration anchors to (None without one)."""
+        return None if self.calibrator is None else float(self.calibrator.base_rate)
+
+    @property
     def at_base_rate(self) -> bool:
         """True when its record earned the raw forecast no weight: it says the base rate."""
         calibrator = self.calibrator

@@ -99,6 +99,7 @@ def earned_stance(
     record: dict[str, Any] | None,
     rows: str = "days",
     at_base_rate: bool = False,
+    base_rate: float | None = None,
 ) -> tuple[Stance, str | None]:
     """The stance the model has earned, and the caveat when its record holds it at neutral.
 
@@ -107,11 +108,19 @@ def earned_stance(
     names the record's rows in the caveat (:func:`rows_noun`). ``at_base_rate``:
     the recalibration kept none of the raw forecast, so the probability is the
     training base rate and its place against the thresholds says nothing.
+    ``base_rate``: when the training base rate alone falls on the same side of
+    a threshold as the probability, the caveat says so (the call is then the
+    base rate's as much as the model's).
     """
     stance = stance_for(probability, config)
     if record_allows_a_call(record):
         return stance, None
     said = "" if stance == "neutral" or at_base_rate else f" (the probability alone says {stance})"
+    if said and base_rate is not None and stance_for(base_rate, config) == stance:
+        said = (
+            f" (the probability alone says {stance}, as the training base rate "
+            f"{base_rate:.2f} would)"
+        )
     if record is None:
         return "neutral", f"no out-of-sample record yet: stance held at neutral{said}"
     low, high = record["brier_skill_interval"]

@@ -300,7 +300,7 @@ class RegimeModel:
         )
         rows = rows_noun(self.horizon_unit)
         stance, held = earned_stance(
-            probability, self.config.stance, model.record, rows, model.at_base_rate
+            probability, self.config.stance, model.record, rows, model.at_base_rate, model.base_rate
         )
         calibration = calibration_caveat(
             probability, model.record, 2 * self.config.target.horizon_days, rows

@@ -240,6 +240,12 @@ def test_a_model_at_its_base_rate_says_so_instead_of_a_suppressed_call():
         FittedModel(None, c, [], {}, [], day, day, day, 400) for c in (unskilled, skilled, None)
     ]
     assert [m.at_base_rate for m in models] == [True, False, False]
+    assert [m.base_rate for m in models] == [0.39, 0.39, None]
+    # a little weight kept, the same side of the line as the base rate: said, not hidden
+    _, near = earned_stance(0.40, config, RECORD, base_rate=0.39)
+    assert "says underweight, as the training base rate 0.39 would" in near
+    _, own = earned_stance(0.40, config, RECORD, base_rate=0.48)
+    assert own.endswith("(the probability alone says underweight)")
 
 
 def test_calibration_caveat_names_thin_and_poorly_calibrated_levels():
