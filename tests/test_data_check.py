@@ -213,3 +213,15 @@ features:
     listed = proc.stdout.split("4 problems:\n", 1)[1].splitlines()  # each in full, one a line
     assert len(listed) == 4 and all(line.startswith("  - ") for line in listed), proc.stdout
     assert listed[0].startswith("  - data.sources[1] (") and "missing_file.csv" in listed[0]
+
+
+def test_a_spliced_predecessor_is_needed_until_its_successor(small_config_text: str):
+    from regime.config import parse_config
+    from regime.data._base import LoadContext
+    from regime.data.check import check_sources
+
+    config = parse_config(small_config_text, "small")  # cuts_delivered: DFEDTARU after DFEDTAR
+    text, problems, _ = check_sources(config, LoadContext())
+    rows = {line.split()[0]: line for line in text.splitlines()[1:] if line.strip()}
+    assert rows["DFEDTAR"].endswith("until DFEDTARU") and rows["DFEDTARU"].endswith("yes")
+    assert problems == []

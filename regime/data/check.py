@@ -14,7 +14,7 @@ from regime.data._base import LoadContext
 from regime.data.observations import concat_observations, validate_observations
 from regime.data.panel import PointInTimePanel
 from regime.data.sources import load_sources
-from regime.dataset import required_series
+from regime.dataset import FeatureSet, required_series
 from regime.exceptions import ConfigError, DataError, RegimeError
 from regime.progress import progress
 
@@ -316,7 +316,11 @@ def check_sources(
         if s not in present
     ]
     if len(table):
-        table["needed"] = table["series"].isin(required).map({True: "yes", False: ""})
+        until = FeatureSet.from_config(config).superseded  # spliced: needed until its successor
+        table["needed"] = [
+            (f"until {until[s]}" if s in until else "yes") if s in required else ""
+            for s in table["series"]
+        ]
     text = format_table(table, panel, context.today) if panel is not None else "no source loaded"
     if not problems:
         return text, problems, None
