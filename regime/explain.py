@@ -147,7 +147,12 @@ class Explanation:
         lines = [
             f"{card.model} | as of {card.as_of:%Y-%m-%d} | P = {card.probability:.3f} "
             f"(baseline {card.baseline:.3f}) | stance {card.stance.upper()}",
-            threshold_line(card.probability, self.thresholds),
+            threshold_line(card.probability, self.thresholds)
+            + (
+                f"; the stance is held at {card.stance} (see the caveats)"
+                if stance_for(card.probability, self.thresholds) != card.stance
+                else ""
+            ),
             "",
             f"{'feature':<40} {'value':>10} {'pctile':>7} {'contrib':>8}  units",
         ]

@@ -69,7 +69,9 @@ def test_explain_text_reads_a_probability_below_underweight_as_below_it(
     assert text.returncode == 0, text.stderr
     line = text.stdout.splitlines()[1]
     assert f"{under - probability:.3f} below underweight ({under:.2f})" in line, line
-    assert line.endswith("in underweight territory"), line
+    assert "in underweight territory" in line, line
+    held = payload["scorecard"]["stance"] == "neutral"  # a record without skill holds it
+    assert line.endswith("; the stance is held at neutral (see the caveats)") == held, line
     assert "+" not in line, line
 
 
