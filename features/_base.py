@@ -86,6 +86,13 @@ class FeatureBuilder(BaseModel):
         """
         return dict.fromkeys(self.feature_names(), 0)
 
+    def units(self) -> dict[str, str]:
+        """Units of features whose units depend on the parameters (name without pillar).
+
+        Default: none; the units then come from the feature's name.
+        """
+        return {}
+
     def superseded(self) -> dict[str, str]:
         """Series read only until another takes over, as ``{predecessor: successor}``.
 

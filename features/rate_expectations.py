@@ -165,6 +165,11 @@ class CutsDelivered(FeatureBuilder):
             return [self.target_upper, self.target_before]  # type: ignore[list-item]
         return [self.policy_rate]
 
+    def units(self) -> dict[str, str]:
+        """25 bp steps of the FOMC target, or percentage points of ``policy_rate``."""
+        what = "25 bp steps of the FOMC target" if self.uses_target else "percentage points"
+        return dict.fromkeys(self.feature_names(), f"cuts delivered, {what}")
+
     def superseded(self) -> dict[str, str]:
         """In the target mode, ``target_before`` until ``target_upper`` starts."""
         if self.uses_target:

@@ -39,6 +39,15 @@ class FeatureSet:
         )
 
     @property
+    def units(self) -> dict[str, str]:
+        """Units that builders set from their parameters, by feature column (``pillar.name``)."""
+        return {
+            f"{pillar}.{name}": text
+            for builder, pillar in self.builders
+            for name, text in builder.units().items()
+        }
+
+    @property
     def superseded(self) -> dict[str, str]:
         """Every builder's ``{predecessor: successor}`` series (see ``superseded``)."""
         pairs: dict[str, str] = {}

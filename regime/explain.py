@@ -30,7 +30,7 @@ UNITS: tuple[tuple[str, str], ...] = (
     (r"_pctile$", "percentile of its trailing window (0 = lowest)"),
     (r"_z$", "z-score against its trailing window"),
     (r"cuts_priced_(\d+)m$", "25 bp cuts priced over {0} months"),
-    (r"cuts_delivered_\d+m$", "cuts delivered, percentage points or 25 bp steps"),
+    (r"cuts_delivered_\d+m$", "cuts delivered"),
     (r"rel_flow_\d+d$|rel_flow_1d$|vs_ytd_pace$", "% of assets, small fund minus large"),
     (r"event_share_\d+d$", "share of the window's gross flow on its largest day"),
     (r"rel_pe$|rel_value$", "ratio, small over large; higher = small caps dearer"),

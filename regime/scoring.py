@@ -122,6 +122,12 @@ class RegimeModel:
 
         return FeatureSet.from_config(self.config).input_series
 
+    def units_of(self, feature: str) -> str:
+        """Units of a feature column: its builder's when its parameters set them, else by name."""
+        from regime.dataset import FeatureSet
+
+        return FeatureSet.from_config(self.config).units.get(feature) or units_of(feature)
+
     def _inputs_in_use(self, panel: PointInTimePanel) -> list[str]:
         """The input series with data in ``panel``, less a spliced series that is idle.
 
@@ -465,7 +471,7 @@ class RegimeModel:
                 continue
             name = max(known, key=lambda f: abs(ranks[f] - 0.5))
             notes[pillar] = (
-                f"{name.split('.', 1)[1]} {row[name]:.3g} ({units_of(name)}), "
+                f"{name.split('.', 1)[1]} {row[name]:.3g} ({self.units_of(name)}), "
                 f"{_ordinal(ranks[name])} percentile of {_span(training[name])}; "
                 f"contribution {contributions[pillar]:+.3f}"
             )
@@ -533,7 +539,7 @@ class RegimeModel:
             {
                 "pillar": [self.pillar_of[f] for f in self.feature_names],
                 "value": row.to_numpy(dtype="float64"),
-                "units": [units_of(f) for f in self.feature_names],
+                "units": [self.units_of(f) for f in self.feature_names],
                 "percentile": percentiles(training, row).to_numpy(),
                 "neutral": neutral.to_numpy(),
                 "contribution": contributions.to_numpy(),

@@ -337,6 +337,18 @@ def test_a_contract_months_out_names_its_horizon():
     assert units_of("rate_expectations.cuts_priced_12m") == "25 bp cuts priced over 12 months"
 
 
+def test_cuts_delivered_states_the_units_of_its_mode():
+    from regime.dataset import FeatureSet
+
+    cls = get_builder("rate_expectations.cuts_delivered")
+    assert cls().units() == {"cuts_delivered_6m": "cuts delivered, 25 bp steps of the FOMC target"}
+    assert cls(policy_rate="DFF", months=3).units() == {
+        "cuts_delivered_3m": "cuts delivered, percentage points"
+    }
+    features = FeatureSet(((cls(policy_rate="DFF"), "rates"),))
+    assert features.units == {"rates.cuts_delivered_6m": "cuts delivered, percentage points"}
+
+
 def test_the_default_pricing_is_one_constant(monkeypatch):
     from features import rate_expectations
 

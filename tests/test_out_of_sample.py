@@ -184,3 +184,12 @@ def test_a_refit_between_two_days_is_named_in_the_change(model):
     assert f"a refit moved the baseline {change['baseline']:+.3f}" in day.to_text()
     steady = model.score(fold.available_from + pd.Timedelta(days=60)).changes["1m"]
     assert steady["baseline"] == 0.0
+
+
+def test_units_come_from_the_builder_where_its_parameters_set_them(model):
+    assert model.units_of("rate_expectations.cuts_delivered_6m") == (
+        "cuts delivered, 25 bp steps of the FOMC target"
+    )
+    assert model.units_of("rate_expectations.cuts_priced_12m") == "25 bp cuts priced over 12 months"
+    note = model.score("2018-06-01").notes.get("rate_expectations", "")
+    assert "percentage points or" not in note
