@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from regime.calendar import trading_day_on_or_before
 from regime.config import Config
 from regime.data._base import LoadContext
 from regime.data.panel import PointInTimePanel
-from regime.dataset import Dataset, load_dataset
+from regime.dataset import Dataset, FeatureSet, load_dataset
 from regime.exceptions import ArtifactError, ConfigError, DataError
 from regime.explain import Explanation, owen_values, percentiles, stance_flips, units_of
 from regime.fitted import FittedModel
@@ -115,18 +116,19 @@ class RegimeModel:
             self._observations = load_observations(list(self.config.data.sources), self._context)
         return self._observations
 
+    @cached_property
+    def feature_set(self) -> FeatureSet:
+        """The builders of the model's features (built once from its config)."""
+        return FeatureSet.from_config(self.config)
+
     @property
     def input_series(self) -> list[str]:
         """The series the features are built from."""
-        from regime.dataset import FeatureSet
-
-        return FeatureSet.from_config(self.config).input_series
+        return self.feature_set.input_series
 
     def units_of(self, feature: str) -> str:
         """Units of a feature column: its builder's when its parameters set them, else by name."""
-        from regime.dataset import FeatureSet
-
-        return FeatureSet.from_config(self.config).units.get(feature) or units_of(feature)
+        return self.feature_set.units.get(feature) or units_of(feature)
 
     def _inputs_in_use(self, panel: PointInTimePanel) -> list[str]:
         """The input series with data in ``panel``, less a spliced series that is idle.
@@ -134,11 +136,9 @@ class RegimeModel:
         The single FOMC target ended by design when the range began: its end
         neither sets the newest day nor counts as staleness.
         """
-        from regime.dataset import FeatureSet
-
         has_data = set(panel.series_ids).__contains__
         inputs = [s for s in self.input_series if has_data(s)]
-        return FeatureSet.from_config(self.config).current(inputs, has_data)
+        return self.feature_set.current(inputs, has_data)
 
     def dataset(self, as_of: str | pd.Timestamp) -> Dataset:
         """The panel and features as known on ``as_of``."""

@@ -307,7 +307,8 @@ def check_sources(
         table, panel = pd.DataFrame(columns=["series"]), None
     problems = [str(exc) for exc in failures] + _duplicate_problems(frames)
     present = set(table["series"]) if len(table) else set()
-    required = required_series(config)
+    feature_set = FeatureSet.from_config(config)
+    required = required_series(config, feature_set)
     where = "in no source that loaded" if failures else "in no source"
     problems += [
         f"series {s!r} needed by the config is {where}; add a source that provides it"
@@ -316,7 +317,7 @@ def check_sources(
         if s not in present
     ]
     if len(table):
-        until = FeatureSet.from_config(config).superseded  # spliced: needed until its successor
+        until = feature_set.superseded  # a spliced predecessor: needed until its successor
         table["needed"] = [
             (f"until {until[s]}" if s in until else "yes") if s in required else ""
             for s in table["series"]
