@@ -48,19 +48,18 @@ class SignConstrained(ClassifierMixin, BaseEstimator):
         signs = np.zeros(X.shape[1])
         signs[: len(self.signs)] = self.signs
         keep = np.ones(X.shape[1], dtype=bool)
-        coef = np.zeros(X.shape[1])
         fitted = None
-        while keep.any():
-            fitted = clone(self.estimator).fit(X[:, keep], y)
-            coef = np.zeros(X.shape[1])
-            coef[keep] = fitted.coef_[0]
-            breaks = signs * coef
+        while fitted is None and keep.any():
+            candidate = clone(self.estimator).fit(X[:, keep], y)
+            breaks = signs[keep] * candidate.coef_[0]
             if breaks.min() >= 0:
-                break
-            keep[int(np.argmin(breaks))] = False
-            fitted, coef = None, np.zeros(X.shape[1])
-        self.keep_, self.coef_ = keep, coef[None, :]
-        self.estimator_ = fitted
+                fitted = candidate
+            else:
+                keep[np.flatnonzero(keep)[int(np.argmin(breaks))]] = False
+        coef = np.zeros(X.shape[1])
+        if fitted is not None:
+            coef[keep] = fitted.coef_[0]
+        self.keep_, self.coef_, self.estimator_ = keep, coef[None, :], fitted
         if fitted is None:  # every input broke its prior: the base rate
             self.classes_ = np.unique(y)
             rate = float(np.mean(y == self.classes_[-1]))

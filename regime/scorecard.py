@@ -115,12 +115,11 @@ def earned_stance(
     stance = stance_for(probability, config)
     if record_allows_a_call(record):
         return stance, None
-    said = "" if stance == "neutral" or at_base_rate else f" (the probability alone says {stance})"
-    if said and base_rate is not None and stance_for(base_rate, config) == stance:
-        said = (
-            f" (the probability alone says {stance}, as the training base rate "
-            f"{base_rate:.2f} would)"
-        )
+    said = ""
+    if stance != "neutral" and not at_base_rate:
+        shared = base_rate is not None and stance_for(base_rate, config) == stance
+        also = f", as the training base rate {base_rate:.2f} would" if shared else ""
+        said = f" (the probability alone says {stance}{also})"
     if record is None:
         return "neutral", f"no out-of-sample record yet: stance held at neutral{said}"
     low, high = record["brier_skill_interval"]
