@@ -147,12 +147,7 @@ class Explanation:
         lines = [
             f"{card.model} | as of {card.as_of:%Y-%m-%d} | P = {card.probability:.3f} "
             f"(baseline {card.baseline:.3f}) | stance {card.stance.upper()}",
-            threshold_line(card.probability, self.thresholds)
-            + (
-                f"; the stance is held at {card.stance} (see the caveats)"
-                if stance_for(card.probability, self.thresholds) != card.stance
-                else ""
-            ),
+            threshold_line(card.probability, self.thresholds, card.stance),
             "",
             f"{'feature':<40} {'value':>10} {'pctile':>7} {'contrib':>8}  units",
         ]
@@ -203,19 +198,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def threshold_line(probability: float, thresholds: StanceConfig) -> str:
+def threshold_line(probability: float, thresholds: StanceConfig, stance: str | None = None) -> str:
     """Where the probability stands against each stance threshold, in words.
 
     E.g. ``P is 0.161 below overweight (0.55) and 0.061 below underweight
     (0.45): in underweight territory``. The same signs as
     :meth:`Explanation.to_dict`'s distances: "below overweight" is a positive
     ``distance_to_overweight``, "below underweight" a negative
-    ``distance_to_underweight``.
+    ``distance_to_underweight``. ``stance``, the one the scorecard printed, is
+    named when the record held it elsewhere.
     """
     over = _versus(probability, thresholds.overweight_above, "overweight")
     under = _versus(probability, thresholds.underweight_below, "underweight")
     band = stance_for(probability, thresholds)
     where = "inside the neutral band" if band == "neutral" else f"in {band} territory"
+    if stance not in (None, band):
+        where += f"; the stance is held at {stance} (see the caveats)"
     return f"P is {over} and {under}: {where}"
 
 
