@@ -111,7 +111,8 @@ class Explanation:
     """One day's call, feature by feature, with what would change the stance."""
 
     scorecard: Scorecard
-    features: pd.DataFrame  # index feature: pillar, value, units, percentile, neutral, contribution
+    features: pd.DataFrame  # index feature: pillar, value, units, percentile, neutral,
+    # contribution, dropped_by_sign
     binding_constraint: str | None
     flips: pd.DataFrame  # per pillar: the percentile level that would cross a threshold
     thresholds: StanceConfig
@@ -156,6 +157,12 @@ class Explanation:
             pct = "n/a" if pd.isna(row["percentile"]) else f"{row['percentile']:.0%}"
             lines.append(
                 f"{name:<40} {value:>10} {pct:>7} {row['contribution']:>+8.3f}  {row['units']}"
+            )
+        dropped = list(self.features.index[self.features["dropped_by_sign"]])
+        if dropped:
+            lines.append(
+                f"No weight in this model: {', '.join(dropped)} (each broke its declared sign "
+                "when fitted, so sign_priors: enforce left it out)"
             )
         lines.append("")
         if self.binding_constraint:

@@ -195,6 +195,35 @@ class PillarAverage(ClassifierMixin, BaseEstimator):
         return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
 
 
+def member_pipelines(estimator: Any, feature_names: list[str]) -> list[tuple[Any, list[str]]]:
+    """Each fitted pipeline of a model, with the names of the features it reads.
+
+    The pillar models of a :class:`PillarAverage` (a pillar left out of the
+    average is absent), else the model itself with every feature.
+    """
+    if isinstance(estimator, PillarAverage):
+        return [
+            (pipeline, [feature_names[i] for i in columns])
+            for _, columns, pipeline in estimator.members_
+        ]
+    return [(estimator, list(feature_names))]
+
+
+def dropped_by_sign(estimator: Any, feature_names: list[str]) -> list[str]:
+    """The features a fitted model has no weight on because their fit broke the declared sign.
+
+    Only a logistic model under ``sign_priors: enforce`` (a
+    :class:`SignConstrained` last step) drops features; its steps before that
+    keep one column per feature, in order.
+    """
+    dropped = []
+    for pipeline, features in member_pipelines(estimator, feature_names):
+        last = pipeline[-1]
+        if isinstance(last, SignConstrained):
+            dropped += [f for f, kept in zip(features, last.keep_, strict=True) if not kept]
+    return dropped
+
+
 class FillEmptyColumns(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Sets to 0 the columns that had no value at all in training; others keep their NaN.
 

@@ -21,6 +21,7 @@ from regime.exceptions import ArtifactError, ConfigError, DataError
 from regime.explain import Explanation, owen_values, percentiles, stance_flips, units_of
 from regime.fitted import FittedModel
 from regime.labels import leg_returns, make_labels, rows_noun
+from regime.model import dropped_by_sign
 from regime.persistence import read_artifact
 from regime.scorecard import (
     Attribution,
@@ -312,6 +313,7 @@ class RegimeModel:
             probability, model.record, 2 * self.config.target.horizon_days, rows
         )
         caveats.extend(note for note in (held, calibration) if note)
+        caveats.extend(self._unweighted_pillars(model, silent))
         if was_in_sample:
             caveats.append(
                 f"in sample: the model that scored this day was trained on labels through "
@@ -343,6 +345,21 @@ class RegimeModel:
             model_trained_through=model.trained_through,
             record=model.record,
         )
+
+    def _unweighted_pillars(self, model: FittedModel, silent: list[str]) -> list[str]:
+        """A caveat for each pillar with data on the day that ``model`` gives no weight,
+        because every one of its features broke its declared sign when fitted."""
+        dropped = set(dropped_by_sign(model.estimator, model.feature_names))
+        notes = []
+        for pillar in self.pillars:
+            own = [f for f in self.feature_names if self.pillar_of[f] == pillar]
+            if pillar not in silent and own and dropped.issuperset(own):
+                names = ", ".join(f.split(".", 1)[-1] for f in own)
+                notes.append(
+                    f"{pillar} has no weight in this model: fitted on its training years, "
+                    f"{names} went against the declared sign, so sign_priors: enforce left it out"
+                )
+        return notes
 
     @property
     def synthetic(self) -> bool:
@@ -525,8 +542,10 @@ class RegimeModel:
         pillar's contribution); the distance to each stance threshold; the
         largest headwind as the binding constraint; and, per pillar, the
         nearest training level that would move the probability across a
-        threshold. ``.to_text()``, ``.to_dict()``, ``.features`` (a
-        DataFrame) and ``.plot(path)``.
+        threshold. A feature the model dropped because its fit broke the
+        declared sign (``sign_priors: enforce``) is marked ``dropped_by_sign``.
+        ``.to_text()``, ``.to_dict()``, ``.features`` (a DataFrame) and
+        ``.plot(path)``.
         """
         card = self.score(date, in_sample=in_sample)
         model = self.model_for(card.as_of, in_sample)
@@ -535,6 +554,7 @@ class RegimeModel:
         neutral = pd.Series(model.neutral, dtype="float64")[self.feature_names]
         contributions = owen_values(model.predict_proba, row, neutral, self.pillar_of, self.pillars)
         training = self.training_features(dataset, model, card.as_of)
+        dropped = dropped_by_sign(model.estimator, model.feature_names)
         frame = pd.DataFrame(
             {
                 "pillar": [self.pillar_of[f] for f in self.feature_names],
@@ -543,6 +563,7 @@ class RegimeModel:
                 "percentile": percentiles(training, row).to_numpy(),
                 "neutral": neutral.to_numpy(),
                 "contribution": contributions.to_numpy(),
+                "dropped_by_sign": np.isin(self.feature_names, list(dropped)),
             },
             index=pd.Index(self.feature_names, name="feature"),
         )

@@ -20,7 +20,7 @@ from regime.evaluation.metrics import evaluate
 from regime.exceptions import DataError
 from regime.fitted import FittedModel
 from regime.labels import horizon_unit, leg_returns, make_labels, rows_noun
-from regime.model import PillarAverage, make_estimator
+from regime.model import dropped_by_sign, make_estimator, member_pipelines
 from regime.model_store import KEEP_VERSIONS, model_lock
 from regime.persistence import ARTIFACT_FORMAT, FITTED_KEYS, library_versions, write_artifact
 
@@ -217,13 +217,19 @@ def model_card_markdown(card: dict[str, Any]) -> str:
             "| --- | --- | --- | --- |",
         ]
         lines += [
-            f"| {r['feature']} | {r['prior']:+d} | {r['coefficient']:+.4f} | "
-            f"{'**yes**' if r['breaks_prior'] else ''} |"
+            f"| {r['feature']} | {r['prior']:+d} | {r['coefficient']:+.4f} | {_prior_verdict(r)} |"
             for r in priors
         ]
     lines += ["", "## Library versions", ""]
     lines += [f"- {k}: {v}" for k, v in card["versions"].items()]
     return "\n".join(lines) + "\n"
+
+
+def _prior_verdict(row: dict[str, Any]) -> str:
+    """The card's "breaks its prior" cell: yes, dropped for it, or empty."""
+    if row["dropped"]:
+        return "dropped: its fit broke it, so it has no weight"
+    return "**yes**" if row["breaks_prior"] else ""
 
 
 def with_as_of(config: Config, as_of: date | None) -> Config:
@@ -281,15 +287,11 @@ def sign_report(final: FittedModel, declared: dict[str, int]) -> list[dict[str, 
 
     A pillar average reports each pillar model's coefficients; a feature of a
     pillar left out of the average (no training value) is not listed.
+    ``dropped``: ``sign_priors: enforce`` refitted the model without it (its
+    coefficient is 0 because its fit broke the declared sign).
     """
-    estimator = final.estimator
-    if isinstance(estimator, PillarAverage):
-        parts = [
-            (pipeline, [final.feature_names[i] for i in columns])
-            for _, columns, pipeline in estimator.members_
-        ]
-    else:
-        parts = [(estimator, list(final.feature_names))]
+    parts = member_pipelines(final.estimator, final.feature_names)
+    dropped = set(dropped_by_sign(final.estimator, final.feature_names))
     coefficients: dict[str, float] = {}
     for pipeline, features in parts:
         if not hasattr(pipeline[-1], "coef_"):
@@ -304,6 +306,7 @@ def sign_report(final: FittedModel, declared: dict[str, int]) -> list[dict[str, 
             "prior": declared.get(name, 0),
             "coefficient": coefficients[name],
             "breaks_prior": bool(declared.get(name, 0) * coefficients[name] < 0),
+            "dropped": name in dropped,
         }
         for name in final.feature_names
         if name in coefficients

@@ -8,7 +8,7 @@ import pytest
 
 from regime.config import ModelConfig
 from regime.exceptions import ConfigError
-from regime.model import make_estimator
+from regime.model import dropped_by_sign, make_estimator
 
 
 @pytest.mark.parametrize("sign_priors", ["report", "enforce"])
@@ -53,6 +53,12 @@ def test_pillar_average_is_the_mean_of_each_pillars_own_model():
     # credit's second column breaks its declared sign and is dropped inside credit's model only
     credit = combined.members_[0][2][-1]
     assert list(credit.keep_[:2]) == [True, False]
+    names = ["credit.a", "momentum.b", "credit.c", "term.d"]
+    assert dropped_by_sign(combined, names) == ["credit.c"]
+    single = make_estimator(ModelConfig(sign_priors="enforce"), signs=(1, 1, 1, 0)).fit(X, y)
+    assert dropped_by_sign(single, names) == ["credit.c"]
+    reported = make_estimator(ModelConfig(sign_priors="report"), signs=(1, 1, 1, 0)).fit(X, y)
+    assert dropped_by_sign(reported, names) == []  # breaks its prior, but keeps its weight
 
 
 def test_a_pillar_with_no_training_value_is_left_out_of_the_average():

@@ -144,6 +144,63 @@ def test_a_pillar_without_data_flips_from_its_middle_and_reads_n_a(model):
     assert explanation.to_dict()["what_would_flip"][1]["from_percentile"] is None
 
 
+# -- explain, score and card: a pillar whose fit broke its declared sign --------------------
+
+
+def _train_with_contrary_pillar(run_cli, folder: Path, sign: int) -> Path:
+    """The fast config averaged by pillar, plus a pillar "contrary": the small leg's revision
+    breadth (bullish in the simulated sample) declared with ``sign``."""
+    config = yaml.safe_load((folder / "base.yaml").read_text(encoding="utf-8"))
+    config["model"]["combine"] = "pillars"
+    config["features"].append(
+        {
+            "builder": "macro.level",
+            "pillar": "contrary",
+            "params": {"series": "SMALL_REV_BREADTH", "sign": sign},
+        }
+    )
+    path = folder / "contrary.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    proc = run_cli("train", "--config", path, "--models-dir", folder, cwd=folder, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return folder / f"{config['name']}.joblib"
+
+
+@pytest.mark.parametrize("sign", [-1, 1])
+def test_a_pillar_whose_fit_broke_its_sign_is_named_as_having_no_weight(
+    sign: int, small_config_path: Path, tmp_path: Path, run_cli
+):
+    (tmp_path / "base.yaml").write_text(small_config_path.read_text(encoding="utf-8"))
+    artifact = _train_with_contrary_pillar(run_cli, tmp_path, sign)
+    contrary = ["contrary.small_rev_breadth", "contrary.small_rev_breadth_z"]
+    card = json.loads(artifact.with_suffix(".card.json").read_text(encoding="utf-8"))
+    dropped = {row["feature"] for row in card["sign_priors"] if row["dropped"]}
+    card_text = artifact.with_suffix(".md").read_text(encoding="utf-8")
+
+    score = run_cli("score", "--model", artifact, "--json")
+    assert score.returncode == 0, score.stderr
+    caveats = json.loads(score.stdout)["caveats"]
+    explain = run_cli("explain", "--model", artifact, "--json")
+    assert explain.returncode == 0, explain.stderr
+    features = {row["feature"]: row for row in json.loads(explain.stdout)["features"]}
+    text = run_cli("explain", "--model", artifact).stdout
+
+    said = [c for c in caveats if c.startswith("contrary has no weight in this model")]
+    if sign == -1:  # declared bearish, fitted bullish: dropped, and said so everywhere
+        assert dropped.issuperset(contrary)
+        assert card_text.count("dropped: its fit broke it") == len(dropped)
+        assert len(said) == 1 and "small_rev_breadth, small_rev_breadth_z" in said[0], caveats
+        for name in contrary:
+            assert features[name]["dropped_by_sign"] is True
+            assert features[name]["contribution"] == 0.0
+    else:  # declared as the level was fitted: the pillar keeps a weight, nothing is said of it
+        assert not dropped.issuperset(contrary)
+        assert not said
+    named = [f for f in features if f in dropped]  # in the model's feature order
+    assert [f for f, row in features.items() if row["dropped_by_sign"]] == named
+    assert f"No weight in this model: {', '.join(named)} (each broke" in text
+
+
 # -- analogs: nearest days whose distances single out nothing ------------------------------
 
 
