@@ -312,6 +312,7 @@ class Scorecard:
             "model_trained_through": _day(self.model_trained_through),
             "requested": _day(self.requested if self.requested is not None else self.as_of),
             "oos_auc": None if self.record is None else self.record["auc"],
+            "oos_auc_interval": None if self.record is None else self.record.get("auc_interval"),
             "oos_brier_skill": None if self.record is None else self.record["brier_skill"],
             "oos_brier_skill_interval": None
             if self.record is None
@@ -347,8 +348,10 @@ class Scorecard:
             lines.append(f"Model trained through {self.model_trained_through:%Y-%m-%d}: {sample}")
         if self.record is not None:
             low, high = self.record["brier_skill_interval"]
+            ranking = self.record.get("auc_interval")  # models trained before it had none
+            spread = "" if ranking is None else f" (90% {ranking[0]:.2f} to {ranking[1]:.2f})"
             lines.append(
-                f"Out-of-sample record: AUC {self.record['auc']:.3f}, Brier skill "
+                f"Out-of-sample record: AUC {self.record['auc']:.3f}{spread}, Brier skill "
                 f"{self.record['brier_skill']:+.3f} (90% {low:+.3f} to {high:+.3f}), "
                 f"{self.record['rows']} {rows_noun(self.horizon_unit)} "
                 f"{self.record['start']}..{self.record['end']}"

@@ -46,6 +46,7 @@ SCORECARD_KEYS = {
     "model_trained_through",
     "requested",
     "oos_auc",
+    "oos_auc_interval",
     "oos_brier_skill",
     "oos_brier_skill_interval",
     "thresholds",
@@ -145,6 +146,14 @@ def test_score_text(run_cli, trained_model: Path):
     assert probability and 0.0 <= float(probability.group(1)) <= 1.0
     assert re.search(r"^Stance: (OVERWEIGHT|NEUTRAL|UNDERWEIGHT) small caps", out, re.MULTILINE)
     assert f"model {SMALL_NAME}" in out
+    record = re.search(
+        r"^Out-of-sample record: AUC (\d\.\d+) \(90% (\d\.\d+) to (\d\.\d+)\), Brier skill",
+        out,
+        re.MULTILINE,
+    )
+    assert record, out
+    low, auc, high = (float(record.group(i)) for i in (2, 1, 3))
+    assert low <= round(auc, 2) <= high
 
 
 def test_score_json_contract(score_json: dict, small_config: dict):

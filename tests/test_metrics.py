@@ -9,6 +9,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import norm
 from sklearn.metrics import roc_auc_score
 
@@ -169,6 +171,27 @@ def test_random_predictor_auc_interval_contains_half():
     p = rng.uniform(size=1000)
     ci = auc_interval(y, p, block=20, reps=REPS)
     assert ci.lower < 0.5 < ci.upper
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.integers(2, 120),
+    block=st.integers(1, 30),
+    levels=st.integers(1, 12),
+    seed=st.integers(0, 2**16),
+)
+def test_auc_interval_is_the_auc_of_each_block_resample(rows, block, levels, seed):
+    """The counting shortcut gives the AUC of the very resamples a generic bootstrap draws,
+    ties and single-class resamples included."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, rows).astype(float)
+    p = rng.integers(0, levels, rows) / max(levels - 1, 1)  # few levels: many ties
+    fast = auc_interval(y, p, block=block, reps=40, seed=seed)
+    slow = block_bootstrap_interval(auc, y, p, block=block, reps=40, seed=seed)
+    assert fast.valid_reps == slow.valid_reps
+    np.testing.assert_allclose(
+        [fast.estimate, fast.lower, fast.upper], [slow.estimate, slow.lower, slow.upper]
+    )
 
 
 def test_single_class_resamples_are_skipped():

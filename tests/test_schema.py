@@ -130,6 +130,8 @@ def test_cases_cover_what_they_claim(cards: dict[str, dict]):
     weekend = cards["weekend"]
     assert (weekend["requested"], weekend["as_of"]) == ("2018-06-02", "2018-06-01")
     assert set(cards["default"]["changes"]) == {"1w", "1m"}
+    low, high = cards["default"]["oos_auc_interval"]
+    assert low <= cards["default"]["oos_auc"] <= high
 
 
 # -- the schema has teeth --------------------------------------------------------------
@@ -153,6 +155,8 @@ def _broken(card: dict, how: str) -> dict:
         bad["requested"] = "06/01/2018"
     elif how == "interval_of_three":
         bad["interval"] = [0.1, 0.2, 0.3]
+    elif how == "auc_interval_above_one":
+        bad["oos_auc_interval"] = [0.4, 1.2]
     elif how == "extra_pillar_key":
         bad["pillars"]["flows"]["weight"] = 0.3
     elif how == "feature_as_string":
@@ -184,6 +188,7 @@ def _broken(card: dict, how: str) -> dict:
         "bad_date",
         "date_not_iso",
         "interval_of_three",
+        "auc_interval_above_one",
         "extra_pillar_key",
         "feature_as_string",
         "age_days_negative",

@@ -15,7 +15,7 @@ All functions are pure: they take arrays (or a predictions frame with columns
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -362,21 +362,35 @@ def block_bootstrap_interval(
         d.to_numpy() if isinstance(d, pd.Series | pd.DataFrame) else np.asarray(d) for d in data
     ]
     estimate = float(statistic(*arrays))
-    draws: list[float] = []
-    if n > 0 and reps > 0:
-        kind = CircularBlockBootstrap if circular else MovingBlockBootstrap
-        sampler = kind(max(1, min(int(block), n)), np.arange(n), seed=seed)
-        for (positions,), _ in sampler.bootstrap(reps):
-            value = float(statistic(*(a[positions] for a in arrays)))
-            if math.isfinite(value):
-                draws.append(value)
+    draws = [
+        float(statistic(*(a[positions] for a in arrays)))
+        for positions in _resampled_positions(n, block, reps, seed, circular)
+    ]
+    return _percentile_interval(estimate, draws, coverage)
+
+
+def _resampled_positions(
+    n: int, block: int, reps: int, seed: int, circular: bool
+) -> Iterator[np.ndarray]:
+    """The row positions of each block-bootstrap resample (none without rows or reps)."""
+    if n == 0 or reps <= 0:
+        return
+    kind = CircularBlockBootstrap if circular else MovingBlockBootstrap
+    sampler = kind(max(1, min(int(block), n)), np.arange(n), seed=seed)
+    for (positions,), _ in sampler.bootstrap(reps):
+        yield positions
+
+
+def _percentile_interval(estimate: float, draws: list[float], coverage: float) -> Interval:
+    """The percentile interval of the finite ``draws`` (NaN bounds when none is finite)."""
+    valid = [d for d in draws if math.isfinite(d)]
     tail = (1.0 - coverage) / 2.0
     lower, upper = (
-        (float(np.quantile(draws, tail)), float(np.quantile(draws, 1.0 - tail)))
-        if draws
+        (float(np.quantile(valid, tail)), float(np.quantile(valid, 1.0 - tail)))
+        if valid
         else (float("nan"), float("nan"))
     )
-    return Interval(estimate, lower, upper, coverage, len(draws))
+    return Interval(estimate, lower, upper, coverage, len(valid))
 
 
 def auc_interval(
@@ -387,11 +401,35 @@ def auc_interval(
     reps: int = 500,
     seed: int = 0,
 ) -> Interval:
-    """Block-bootstrap interval of the AUC (single-class resamples skipped)."""
+    """Block-bootstrap interval of the AUC (single-class resamples skipped).
+
+    The resamples of :func:`block_bootstrap_interval` with the same
+    ``block``, ``reps`` and ``seed``; each one's AUC is computed from how
+    many times it drew each row (a weighted Mann-Whitney count over the rows
+    sorted once), not by ranking the resample again.
+    """
     y_arr, p_arr = _arrays(y, p)
-    return block_bootstrap_interval(
-        auc, y_arr, p_arr, block=block, coverage=coverage, reps=reps, seed=seed
-    )
+    if not 0.0 < coverage < 1.0:
+        raise ValueError(f"coverage must lie in (0, 1), got {coverage}")
+    n = y_arr.size
+    _, level = np.unique(p_arr, return_inverse=True)  # tied scores share a level
+    levels = int(level.max()) + 1 if n else 0
+    positive = y_arr == 1.0
+
+    def drawn_auc(counts: np.ndarray) -> float:
+        wins = np.bincount(level[positive], weights=counts[positive], minlength=levels)
+        losses = np.bincount(level[~positive], weights=counts[~positive], minlength=levels)
+        pairs = wins.sum() * losses.sum()
+        if pairs == 0:
+            return math.nan
+        below = np.cumsum(losses) - losses  # negatives scored strictly lower, per level
+        return float((wins * (below + 0.5 * losses)).sum() / pairs)
+
+    draws = [
+        drawn_auc(np.bincount(positions, minlength=n).astype("float64"))
+        for positions in _resampled_positions(n, block, reps, seed, circular=False)
+    ]
+    return _percentile_interval(auc(y_arr, p_arr), draws, coverage)
 
 
 def brier_skill_interval(

@@ -29,6 +29,7 @@ from regime.calibration import fit_recalibrator
 from regime.config import EvaluationConfig
 from regime.evaluation.metrics import (
     auc,
+    auc_interval,
     brier_skill_interval,
     reliability_table,
     score_predictions,
@@ -78,20 +79,22 @@ def track_record(oos: pd.DataFrame, horizon: int, reps: int = 500) -> dict[str, 
 
     ``oos`` holds earlier walk-forward predictions (columns ``probability``,
     ``label``, ``climatology``) whose labels were known before the model
-    starts scoring. Returns rows, AUC, Brier skill over the training base rate
-    with its 90% block-bootstrap interval (block = ``horizon``), and the
-    reliability table; None without rows of both outcomes.
+    starts scoring. Returns rows, AUC and Brier skill over the training base
+    rate, each with its 90% block-bootstrap interval (block = ``horizon``),
+    and the reliability table; None without rows of both outcomes.
     """
     if len(oos) < 2 * horizon or oos["label"].nunique() < 2:
         return None
     y, p, clim = (oos[c].to_numpy(dtype="float64") for c in ("label", "probability", "climatology"))
     skill = brier_skill_interval(y, p, clim, block=horizon, reps=reps)
+    ranking = auc_interval(y, p, block=horizon, reps=reps)
     table = reliability_table(y, p)
     return {
         "rows": len(oos),
         "start": f"{oos.index[0]:%Y-%m-%d}",
         "end": f"{oos.index[-1]:%Y-%m-%d}",
         "auc": auc(y, p),
+        "auc_interval": ranking.as_list() if ranking.valid_reps else None,
         "brier_skill": skill.estimate,
         "brier_skill_interval": skill.as_list(),
         "reliability": table.reset_index().to_dict("records"),
