@@ -94,9 +94,11 @@ _DOCS: dict[str, tuple[str, str]] = {
         "regime history --model demo --csv history.csv --plot history.png",
     ),
     "backtest": (
-        "Walk-forward out-of-sample evaluation of a config, against climatology, "
-        "momentum, the contrarian rule and each pillar alone; no model is saved.",
-        "regime backtest --config configs/classic_us.yaml\n"
+        "Walk-forward out-of-sample evaluation of a config; no model is saved. With "
+        "--report DIR, also against climatology, momentum, the contrarian rule and each "
+        "pillar alone (with intervals, calibration, the overlay and the sign check), "
+        "written to DIR and summarised here.",
+        "regime backtest --config configs/classic_us.yaml --report reports/classic\n"
         "regime backtest --config configs/demo.yaml --report reports/demo --json",
     ),
     "data": (

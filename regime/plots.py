@@ -17,6 +17,9 @@ from matplotlib.patches import Patch
 
 from regime.scorecard import SYNTHETIC_BANNER
 
+#: A contribution is a difference of probabilities: 0.05 moves the probability 5 points.
+CONTRIBUTION_AXIS = "contribution to the probability (0.05 = 5 points)"
+
 
 def _figure(width: float, height: float) -> tuple[Figure, Any]:
     """A figure drawn without pyplot, so any backend (or none) works."""
@@ -102,7 +105,7 @@ def contributions_through_time(
         bottom_neg += negative[column].to_numpy()
     ax.axhline(0, color="black", lw=0.6)
     ax.set_xlabel("date")
-    ax.set_ylabel("contribution (probability points)")
+    ax.set_ylabel(CONTRIBUTION_AXIS)
     return _finish(fig, ax, title, synthetic, path)
 
 
@@ -120,7 +123,15 @@ def skill_by_year(skill: pd.Series, title: str, synthetic: bool, path: Path) -> 
     """Brier skill over the training base rate, by calendar year."""
     fig, ax = _figure(11, 3.5)
     colors = ["seagreen" if v > 0 else "indianred" for v in skill]
-    ax.bar(skill.index.astype(str), skill.to_numpy(), color=colors, label="Brier skill")
+    ax.bar(skill.index.astype(str), skill.to_numpy(), color=colors)
+    ax.legend(
+        handles=[
+            Patch(color="seagreen", label="Brier skill above 0: beat the base rate"),
+            Patch(color="indianred", label="at or below 0: did not"),
+        ],
+        loc="best",
+        fontsize="small",
+    )
     ax.axhline(0, color="black", lw=0.6)
     ax.set_xlabel("year")
     ax.set_ylabel("Brier skill (1 - Brier / climatology)")
@@ -145,7 +156,7 @@ def feature_contributions(
         handles=[Patch(color=colors[p], label=p) for p in pillars], loc="best", fontsize="small"
     )
     ax.axvline(0, color="black", lw=0.6)
-    ax.set_xlabel("contribution to the probability (probability points)")
+    ax.set_xlabel(CONTRIBUTION_AXIS)
     ax.set_ylabel("feature")
     return _finish(fig, ax, title, synthetic, path)
 
@@ -360,7 +371,7 @@ def history_contributions_axes(ax: Any, frame: pd.DataFrame) -> Any:
     _, net = _daily_steps(frame.index, values.sum(axis=1))
     ax.step(edges, net, where="post", color="black", lw=0.8, label="net (probability - baseline)")
     ax.axhline(0, color="black", lw=0.5)
-    ax.set_ylabel("contribution (probability points)")
+    ax.set_ylabel(CONTRIBUTION_AXIS)
     ax.set_xlabel("date")
     return ax
 

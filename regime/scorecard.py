@@ -156,13 +156,13 @@ def calibration_caveat(
                 )
             if abs(row["observed"] - row["predicted"]) > 0.10:
                 return (
-                    f"poorly calibrated at this level: out-of-sample days with a probability of "
+                    f"poorly calibrated at this level: out-of-sample {rows} with a probability of "
                     f"{row['lower']:.1f}-{row['upper']:.1f} (mean {row['predicted']:.2f}) "
                     f"saw outperformance {row['observed']:.0%} of the time"
                 )
             return None
     return (
-        f"no out-of-sample day had a probability near {probability:.2f}: "
+        f"no out-of-sample {rows.removesuffix('s')} had a probability near {probability:.2f}: "
         "the record says nothing about this level"
     )
 

@@ -47,6 +47,12 @@ def test_metrics_json_carries_intervals_baselines_and_the_overlay(report_dir: Pa
     assert low <= metrics["overlay"]["sharpe"] <= high and low <= median <= high
     assert metrics["stance_overweight_calls"] <= metrics["overweight_calls"]
     assert metrics["stance_underweight_calls"] <= metrics["underweight_calls"]
+    bins = metrics["reliability"]
+    assert sum(row["rows"] for row in bins) == metrics["oos_rows"]
+    gaps = sum(row["rows"] * abs(row["observed"] - row["predicted"]) for row in bins)
+    assert gaps / metrics["oos_rows"] == pytest.approx(metrics["ece"])
+    for row in bins:
+        assert row["lower"] <= row["predicted"] <= row["upper"]
     checks = {row["feature"]: row for row in metrics["sign_check"]}
     assert checks["earnings_revisions.breadth_spread"]["prior"] == 1
     assert {row["verdict"] for row in checks.values()} <= {
@@ -58,6 +64,7 @@ def test_report_html_is_self_contained_with_every_plot(report_dir: Path):
     page = (report_dir / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 5
     assert "SYNTHETIC DATA" in page and "The model against simple rules" in page
+    assert "<h2>Calibration</h2>" in page
     assert "Declared signs, out of sample" in page
     assert "sustained outperformance over 63 trading days" in page
     metrics = json.loads((report_dir / "metrics.json").read_text())
@@ -108,6 +115,23 @@ def test_a_recalibrated_model_is_shown_beside_its_raw_walk_forward(
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
     forecasts = [row["forecast"] for row in metrics["baselines"]]
     assert forecasts[:3] == ["model", "model before recalibration", "climatology"]
+
+
+def test_a_pillar_the_config_leaves_out_gets_no_column(run_cli, small_config: dict, tmp_path):
+    from conftest import _dump
+
+    kept = ("valuations.", "rate_expectations.", "earnings_revisions.")
+    small_config["features"] = [
+        f for f in small_config["features"] if f["builder"].startswith(kept)
+    ]
+    (tmp_path / "three.yaml").write_text(_dump(small_config), encoding="utf-8")
+    proc = run_cli("backtest", "--config", tmp_path / "three.yaml", "--report", tmp_path / "r")
+    assert proc.returncode == 0, proc.stderr
+    frame = pd.read_csv(tmp_path / "r" / "predictions.csv", index_col="date")
+    pillars = [c.split(":", 1)[1] for c in frame if c.startswith("contribution:")]
+    assert pillars == ["valuations", "rate_expectations", "earnings_revisions"]
+    alone = [c.removeprefix("baseline:pillar:") for c in frame if c.startswith("baseline:pillar:")]
+    assert alone == pillars
 
 
 def test_stance_hit_rates_count_only_the_calls_a_record_allowed():

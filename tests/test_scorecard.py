@@ -256,3 +256,7 @@ def test_calibration_caveat_names_thin_and_poorly_calibrated_levels():
     assert "thin record" in calibration_caveat(0.65, RECORD, 126)
     assert "says nothing" in calibration_caveat(0.95, RECORD, 126)
     assert calibration_caveat(0.45, None, 126) is None
+    # monthly legs: every caveat counts months, none says days
+    for probability in (0.25, 0.65, 0.95):
+        said = calibration_caveat(probability, RECORD, 126, rows="months")
+        assert "month" in said and "day" not in said, said

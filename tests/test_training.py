@@ -139,7 +139,7 @@ evaluation: {min_train_days: 252, step_days: 252}
     assert ax.get_ylabel() == "probability"
     top, bottom = ax.figure.axes  # contributions below, sharing the date axis
     assert top is ax and bottom.get_shared_x_axes().joined(top, bottom)
-    assert bottom.get_ylabel() == "contribution (probability points)"
+    assert bottom.get_ylabel() == "contribution to the probability (0.05 = 5 points)"
     assert bottom.get_xlabel() == "date"
     assert {"earnings_revisions", "rate_expectations"} <= set(bottom.get_legend_handles_labels()[1])
     ax.figure.savefig(tmp_path / "history.png")

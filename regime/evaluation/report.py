@@ -110,11 +110,9 @@ def build_report(
     stance = config.stance
     predictions = result.predictions[["probability", "label", "climatology", "fold"]].copy()
     folds = walk_forward_folds(result.predictions, result.folds, y.index)
-    by_pillar = {
-        pillar: X[[c for c in X.columns if pillar_of[c] == pillar]]
-        for pillar in pillars
-        if any(pillar_of[c] == pillar for c in X.columns)
-    }
+    # Pillars the config gives no feature say nothing: no column, no baseline.
+    pillars = [p for p in pillars if any(pillar_of[c] == p for c in X.columns)]
+    by_pillar = {pillar: X[[c for c in X.columns if pillar_of[c] == pillar]] for pillar in pillars}
     momentum = relative_momentum(legs, X.index)
     baselines = standard_baselines(predictions, y, folds, momentum, by_pillar)
     if config.model.calibration != "none":
@@ -136,6 +134,8 @@ def build_report(
     metrics["overlay"] = economics.as_dict()
     metrics["configurations_tried"] = config.evaluation.trials
     metrics["baselines"] = _records(table, "forecast")
+    reliability = reliability_table(predictions["label"], predictions["probability"])
+    metrics["reliability"] = _records(reliability, "bin")
     priors = sign_check(X, predictions["label"], signs or {}, pillar_of, horizon, reps=reps)
     metrics["sign_check"] = _records(priors, "feature")
     return Report(out, metrics, table, overlay, priors)
@@ -186,7 +186,6 @@ def write_report(report: Report, config: Config, directory: Path) -> Path:
     synthetic = config.synthetic
     name = config.name
     stance = config.stance
-    y, p = report.predictions["label"], report.predictions["probability"]
     contributions = report.predictions.filter(like="contribution:")
     contributions.columns = [c.split(":", 1)[1] for c in contributions.columns]
     figures = {
@@ -198,7 +197,7 @@ def write_report(report: Report, config: Config, directory: Path) -> Path:
             directory / "probability.png",
         ),
         "reliability.png": plots.reliability_diagram(
-            reliability_table(y, p),
+            pd.DataFrame(report.metrics["reliability"]).set_index("bin"),
             f"{name}: reliability (out of sample)",
             synthetic,
             directory / "reliability.png",
@@ -300,6 +299,11 @@ drifted from one refit to the next (climatology's own row).
 instead: its ranking net of that drift (0.5 for climatology).</p>
 {_html_table(report.baselines, "forecast")}
 <h2>Summary</h2><table>{facts}</table>
+<h2>Calibration</h2>
+<p>Out-of-sample {unit} by probability bin (0.1 wide, empty bins left out): the mean
+probability against how often small caps went on to outperform. The expected calibration
+error above is the row-weighted mean gap between the two.</p>
+{_html_table(pd.DataFrame(m["reliability"]).set_index("bin"), "bin")}
 <h2>Declared signs, out of sample</h2>
 <p>Each feature alone, taken in the direction its builder declares (its raw
 direction when it declares none), as a forecast of the same outcomes on the same

@@ -45,7 +45,7 @@ class WalkForwardResult:
 
     predictions: pd.DataFrame  # columns: probability, raw, label, climatology, fold
     metrics: dict[str, float | int | str]
-    calibration: pd.DataFrame  # by probability decile: mean predicted, observed rate, rows
+    calibration: pd.DataFrame  # by 0.1-wide probability bin: mean predicted, observed, rows
     folds: list[FittedModel]
 
 
