@@ -49,6 +49,8 @@ class RelativePE(FeatureBuilder):
 
 #: Measures where a higher value means dearer (price over fundamentals).
 PRICE_OVER_VALUE = ("pe", "pb")
+#: How each measure is written in a feature's units.
+MEASURE_LABELS = {"pe": "P/E", "earnings_yield": "E/P", "pb": "P/B", "book_to_market": "B/M"}
 
 
 @register
@@ -90,6 +92,12 @@ class RelativeValue(FeatureBuilder):
     def signs(self) -> dict[str, int]:
         """All -1: higher means small caps dearer."""
         return dict.fromkeys(self.feature_names(), -1)
+
+    def units(self) -> dict[str, str]:
+        """The ratio's units: which leg's ``measure`` is over which depends on the measure."""
+        label = MEASURE_LABELS[self.measure]
+        order = "small over large" if self.measure in PRICE_OVER_VALUE else "large over small"
+        return {"rel_value": f"{label} ratio, {order}; higher = small caps dearer"}
 
     def build(self, panel: PointInTimePanel) -> pd.DataFrame:
         """Relative-value features on the panel calendar."""

@@ -33,7 +33,7 @@ UNITS: tuple[tuple[str, str], ...] = (
     (r"cuts_delivered_\d+m$", "cuts delivered"),
     (r"rel_flow_\d+d$|rel_flow_1d$|vs_ytd_pace$", "% of assets, small fund minus large"),
     (r"event_share_\d+d$", "share of the window's gross flow on its largest day"),
-    (r"rel_pe$|rel_value$", "ratio, small over large; higher = small caps dearer"),
+    (r"rel_pe$", "P/E ratio, small over large; higher = small caps dearer"),
     (r"breadth_spread$|megacap_spread$", "revision breadth, (up - down) / total"),
     (r"_chg$", "change over the window"),
     (r"rel_return_\d+d", "relative log return, small minus large"),

@@ -349,6 +349,20 @@ def test_cuts_delivered_states_the_units_of_its_mode():
     assert features.units == {"rates.cuts_delivered_6m": "cuts delivered, percentage points"}
 
 
+def test_relative_value_states_which_leg_is_over_which():
+    from regime.dataset import FeatureSet
+
+    cls = get_builder("valuations.relative_value")
+    assert cls(small="S", large="L").units() == {
+        "rel_value": "P/E ratio, small over large; higher = small caps dearer"
+    }
+    beme = cls(small="S", large="L", measure="book_to_market")
+    assert beme.units() == {"rel_value": "B/M ratio, large over small; higher = small caps dearer"}
+    assert FeatureSet(((beme, "valuations"),)).units == {
+        "valuations.rel_value": "B/M ratio, large over small; higher = small caps dearer"
+    }
+
+
 def test_the_default_pricing_is_one_constant(monkeypatch):
     from features import rate_expectations
 
