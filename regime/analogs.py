@@ -3,7 +3,9 @@
 Two ways to find them: a rule (``--when``) over raw series and features, e.g.
 ``SMALL_ETF_FLOW > 500e6 and LARGE_ETF_FLOW < -1e9``, listing every past
 episode in which it held; or, without a rule, the k past days nearest to the
-scored day in standardized pillar space (the pillar contributions). Only days
+scored day in pillar space: the distance between the days' pillar
+contributions, in probability points, so a pillar weighs as much as it moves
+the probability. Only days
 whose outcomes were fully known by the scored day appear, and episodes are at
 least one horizon apart.
 """
@@ -226,7 +228,8 @@ class Analogs:
         how = (
             f"rule {self.rule}"
             if self.rule
-            else "nearest days in pillar space, among those scored out of sample"
+            else "nearest days in pillar space (distance in probability points), among those "
+            "scored out of sample"
         )
         shown = self.episodes
         lines = [
@@ -241,7 +244,7 @@ class Analogs:
                 f"{row[f'small_{n}']:>10.1%}{row[f'large_{n}']:>10.1%}{row[f'relative_{n}']:>+9.1%}"
                 for n in WINDOWS
             )
-            extra = f"  {row['distance']:.2f}" if "distance" in shown else ""
+            extra = f"  {row['distance']:.3f}" if "distance" in shown else ""
             lines.append(f"{day:%Y-%m-%d}  {cells}{extra}")
         if self.note:
             lines.append(f"({self.note})")
@@ -253,6 +256,40 @@ class Analogs:
                 + f" of {len(shown)} episodes"
             )
         return "\n".join(lines)
+
+
+def nearest_days(
+    contributions: pd.DataFrame,
+    day: pd.Timestamp,
+    outcomes: pd.DataFrame,
+    steps: pd.DatetimeIndex,
+    horizon: int,
+    k: int,
+) -> pd.DataFrame:
+    """The ``k`` days nearest to ``day`` in pillar space, at least ``horizon`` steps apart.
+
+    The distance between two days is the Euclidean distance between their
+    pillar contributions (``contributions``: a row per day, a column per
+    pillar, in probability points), unscaled: a pillar counts as much as it
+    moves the probability, so days alike in what drives the call are near,
+    whatever a pillar that barely matters did. Candidates are the days with a
+    row in ``outcomes``; taken nearest first (ties in date order), each must
+    lie ``horizon`` or more of ``steps`` (trading days, or months) from every
+    day already taken. Returns their ``outcomes`` rows with a ``distance``
+    column.
+    """
+    distance = np.sqrt(((contributions - contributions.loc[day]) ** 2).sum(axis=1))
+    candidates = distance.loc[distance.index.intersection(outcomes.index)].sort_values(
+        kind="stable"
+    )
+    chosen: list[pd.Timestamp] = []
+    position = {d: i for i, d in enumerate(steps)}
+    for candidate in candidates.index:
+        if all(abs(position[candidate] - position[c]) >= horizon for c in chosen):
+            chosen.append(candidate)
+        if len(chosen) == k:
+            break
+    return outcomes.loc[chosen].assign(distance=distance.loc[chosen].to_numpy())
 
 
 def _trailing_ties(distance: np.ndarray) -> int:
@@ -272,7 +309,7 @@ def _ties_note(count: int, distance: float, alone: bool) -> str:
         else f"the next {count} closest past days"
     )
     return (
-        f"{who} all tie at distance {distance:.2f} in pillar space, so the distances single out "
+        f"{who} all tie at distance {distance:.3f} in pillar space, so the distances single out "
         "none of them and they are not listed; a model that says the base rate gives every day "
         "the same pillar contributions, all 0; pick episodes by a rule with --when"
     )

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from regime.analogs import Analogs, episodes, evaluate_rule, forward_returns
+from regime.analogs import Analogs, episodes, evaluate_rule, forward_returns, nearest_days
 from regime.calendar import trading_day_on_or_before
 from regime.config import Config
 from regime.data._base import LoadContext
@@ -416,7 +416,8 @@ class RegimeModel:
         With ``when``, a rule over raw series ids and feature names (e.g.
         ``"SMALL_ETF_FLOW > 500e6 and LARGE_ETF_FLOW < -1e9"``): every past
         episode in which it held. Without it, the ``k`` past days nearest to
-        ``date`` in standardized pillar space (pillar contributions), among the
+        ``date`` in pillar space (Euclidean distance between the days' pillar
+        contributions, in probability points), among the
         days scored out of sample (a day the final model scored in sample
         carries labels from after ``date``). Only days whose 6-month outcome
         was known by ``date`` appear; episodes are at least one horizon apart.
@@ -442,20 +443,7 @@ class RegimeModel:
             return Analogs(day, when, outcomes.loc[days], horizon, unit)
         history = self.history(end=day, bands=False)
         history = history.loc[~history["in_sample"].to_numpy() | (history.index == day)]
-        pillars = [p for p in self.pillars if history[p].std() > 0]
-        scaled = history[pillars] / history[pillars].std()
-        distance = np.sqrt(((scaled - scaled.loc[day]) ** 2).sum(axis=1))
-        candidates = distance.loc[distance.index.intersection(outcomes.index)].sort_values(
-            kind="stable"
-        )
-        chosen: list[pd.Timestamp] = []
-        position = {d: i for i, d in enumerate(steps)}
-        for candidate in candidates.index:
-            if all(abs(position[candidate] - position[c]) >= horizon for c in chosen):
-                chosen.append(candidate)
-            if len(chosen) == k:
-                break
-        table = outcomes.loc[chosen].assign(distance=distance.loc[chosen].to_numpy())
+        table = nearest_days(history[self.pillars], day, outcomes, steps, horizon, k)
         return Analogs(day, None, table, horizon, unit)
 
     def training_features(

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from regime.analogs import Analogs
+from regime.analogs import Analogs, nearest_days
 from regime.config import StanceConfig
 from regime.explain import stance_flips
 from regime.scoring import load_model
@@ -214,7 +214,7 @@ def test_nearest_analogs_of_a_base_rate_model_say_so_instead_of_listing_ties(
     )
     assert payload["episodes"] == []
     assert payload["note"].startswith("no nearest days: the 10 closest past days all tie at ")
-    assert "distance 0.00" in payload["note"] and "--when" in payload["note"]
+    assert "distance 0.000" in payload["note"] and "--when" in payload["note"]
     assert set(payload["hit_rates"].values()) == {None}
     text = run_cli("analogs", "--model", base_rate_model, "--date", BASE_RATE_DAY)
     assert text.returncode == 0, text.stderr
@@ -233,12 +233,34 @@ def test_nearest_analogs_list_the_days_their_distances_single_out_and_not_the_ti
     )
     assert [e["date"] for e in payload["episodes"]] == [f"{raw.index[0]:%Y-%m-%d}"]
     assert payload["note"].startswith(
-        f"the next 9 closest past days all tie at distance {raw.iloc[1]:.2f} in pillar space"
+        f"the next 9 closest past days all tie at distance {raw.iloc[1]:.3f} in pillar space"
     )
     text = run_cli("analogs", "--model", base_rate_model, "--date", PARTLY_TIED_DAY).stdout
     dated = [line for line in text.splitlines() if line[:4].isdigit()]
     assert len(dated) == 1 and f"({payload['note']})" in text
     assert text.splitlines()[-1].endswith("of 1 episodes")
+
+
+def test_nearest_days_weigh_each_pillar_by_how_far_it_moves_the_probability():
+    days = pd.bdate_range("2010-01-04", periods=4, freq="63B")
+    contributions = pd.DataFrame(
+        {  # revisions drive the call; flows barely move it
+            "earnings_revisions": [-0.08, -0.06, 0.06, -0.08],
+            "flows": [0.004, 0.0, -0.002, 0.0],
+        },
+        index=days,
+    )
+    today, past = days[-1], days[:3]
+    outcomes = pd.DataFrame({"relative_3m": [0.01, 0.02, 0.03]}, index=past)
+    table = nearest_days(contributions, today, outcomes, days, horizon=1, k=2)
+    # the first day matches today's revisions exactly and differs by 0.4 points of flows;
+    # the second matches the flows and differs by 2 points of revisions
+    assert list(table.index) == [days[0], days[1]]
+    assert list(table["distance"]) == pytest.approx([0.004, 0.02])
+    scaled = contributions / contributions.std()  # each pillar standardised: the other order
+    assert ((scaled.loc[past] - scaled.loc[today]) ** 2).sum(axis=1).idxmin() == days[1]
+    spaced = nearest_days(contributions, today, outcomes, days, horizon=2, k=3)
+    assert list(spaced.index) == [days[0], days[2]]  # the second is one step from the first
 
 
 def _table(distances: list[float]) -> pd.DataFrame:
