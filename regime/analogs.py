@@ -228,7 +228,7 @@ class Analogs:
         how = (
             f"rule {self.rule}"
             if self.rule
-            else "nearest days in pillar space (distance in probability points), among those "
+            else "nearest days in pillar space, distance in probability points, among those "
             "scored out of sample"
         )
         shown = self.episodes
