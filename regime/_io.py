@@ -64,13 +64,14 @@ def sha256_file(path: str | Path) -> str:
 
 
 def json_safe(value: Any) -> Any:
-    """``value`` with NumPy scalars as Python ones and NaN as None, for ``json.dumps``."""
+    """``value`` with NumPy scalars as Python ones and NaN or infinity as None (JSON has
+    neither), for ``json.dumps``."""
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [json_safe(v) for v in value]
     if isinstance(value, float | np.floating):
-        return None if math.isnan(value) else float(value)
+        return float(value) if math.isfinite(value) else None
     if isinstance(value, np.integer):
         return int(value)
     return value

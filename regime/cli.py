@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import signal
 import sys
 import traceback
@@ -548,7 +549,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         if isinstance(value, list):
             value = f"[{value[0]:.4f}, {value[1]:.4f}]"
         elif isinstance(value, float):
-            value = f"{value:.4f}"
+            value = f"{value:.4f}" if math.isfinite(value) else "n/a"  # e.g. a rate of no calls
         print(f"  {key:<{width}}{value}")
     print("calibration (probability bin: mean predicted, observed rate, rows)")
     print(result.calibration.to_string(float_format=lambda v: f"{v:.3f}"))

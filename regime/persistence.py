@@ -31,7 +31,7 @@ from typing import Any
 
 import joblib
 
-from regime._io import sha256_bytes
+from regime._io import json_safe, sha256_bytes
 from regime.exceptions import ArtifactError, ConfigError
 from regime.model_store import (
     CARD,
@@ -109,7 +109,9 @@ def write_artifact(
         card["signature"] = hmac.new(key, payload, hashlib.sha256).hexdigest()
     files = {
         model_file: payload,
-        CARD: (json.dumps(card, indent=2, default=str) + "\n").encode("utf-8"),
+        CARD: (json.dumps(json_safe(card), indent=2, default=str, allow_nan=False) + "\n").encode(
+            "utf-8"
+        ),
         MARKDOWN: markdown.replace("{sha256}", card["sha256"]).encode("utf-8"),
     }
     saved = publish(directory, name, files, keep)

@@ -1,14 +1,17 @@
 """What-if: score a day as if some observations had been known, beside the real scorecard.
 
 An override is ``SERIES=VALUE`` (dated the scored day) or ``SERIES=VALUE@DATE``;
-it replaces any observation of that series on that date and counts as known on
-the scored day, so it flows through the same point-in-time panel and features
-as real data. A scenario file is a YAML list of ``{series, value, date}``.
+it replaces any observation of that series on that date and counts as known
+when that observation first was, or on the scored day if that was later (or
+there was none), so it flows through the same point-in-time panel and features
+as real data: a fund flow assumed for last month changes last month's flows,
+not today's. A scenario file is a YAML list of ``{series, value, date}``.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass
 from datetime import date as Date
@@ -47,7 +50,14 @@ def parse_set(text: str) -> Override:
         number = float(value)
     except ValueError:
         raise ConfigError(f"--set {text!r}: {value!r} is not a number") from None
+    _finite(number, f"--set {text!r}")
     return Override(series, number, None if day is None else _day(day, f"--set {text!r}"))
+
+
+def _finite(number: float, where: str) -> None:
+    """ConfigError unless ``number`` is finite: no source holds NaN or infinity."""
+    if not math.isfinite(number):
+        raise ConfigError(f"{where}: the value must be a finite number, not {number}")
 
 
 def _day(value: str, where: str) -> pd.Timestamp:
@@ -85,6 +95,7 @@ def load_scenario(path: str | Path) -> list[Override]:
             value = None
         if value is None:
             raise ConfigError(f"{where}: value {entry['value']!r} is not a number")
+        _finite(value, where)
         day = entry.get("date")
         out.append(
             Override(str(entry["series"]), float(value), None if day is None else _day(day, where))
@@ -92,10 +103,18 @@ def load_scenario(path: str | Path) -> list[Override]:
     return out
 
 
+def _same(a: float | None, b: float | None) -> bool:
+    """Equal, both missing, or equal but for rounding."""
+    if a is None or b is None:
+        return a is b
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
 def apply_overrides(
     observations: pd.DataFrame, overrides: list[Override], day: pd.Timestamp
 ) -> pd.DataFrame:
-    """The observation table with each override in place, known on ``day``."""
+    """The observation table with each override in place, known by ``day``: when the
+    observation it replaces was first known, or on ``day`` if later (or if none was)."""
     known = set(observations["series"].unique())
     frame = observations
     rows = []
@@ -111,8 +130,11 @@ def apply_overrides(
                 f"{day:%Y-%m-%d}; date it on or before"
             )
         same = (frame["series"] == override.series) & (frame["date"] == when)
+        # Known when the observation it replaces first was, or on the day if that was later
+        # (or there was none): an earlier flow stays an earlier day's news.
+        first = min(frame.loc[same, "known_at"].min(), day) if same.any() else day
         frame = frame.loc[~same]
-        rows.append(make_observations(override.series, [when], [override.value], [day]))
+        rows.append(make_observations(override.series, [when], [override.value], [first]))
     return concat_observations([frame, *rows])
 
 
@@ -130,6 +152,19 @@ class WhatIf:
             p: self.scenario.contributions[p] - self.base.contributions[p]
             for p in self.base.contributions
         }
+
+    def changed_features(self) -> list[str]:
+        """The features whose value on the day the overrides changed (``PILLAR.FEATURE``).
+
+        Beyond rounding: a rolling sum carries the last bits of a value changed
+        long before its window.
+        """
+        return [
+            name
+            for pillar, values in self.base.features.items()
+            for name, value in values.items()
+            if not _same(value, self.scenario.features[pillar][name])
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """``{"base": SCORECARD, "scenario": SCORECARD}``."""
@@ -154,6 +189,14 @@ class WhatIf:
                 f"{pillar:<22}{b.contributions[pillar]:>+10.3f}"
                 f"{s.contributions[pillar]:>+10.3f}{change:>+10.3f}"
             )
+        changed = self.changed_features()
+        lines.append(
+            f"features changed: {', '.join(changed)}"
+            if changed
+            else "no feature changed on this day: the assumed observations do not reach its "
+            "features (a feature reads only its own series, over its own window, and a "
+            "return counts only once every earlier return of its series is known)"
+        )
         new = [c for c in s.caveats if c not in b.caveats]
         gone = [c for c in b.caveats if c not in s.caveats]
         lines += [f"  + caveat: {c}" for c in new] + [f"  - caveat: {c}" for c in gone]

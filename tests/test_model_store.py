@@ -448,3 +448,13 @@ def test_a_skops_model_scores_like_joblib_and_an_untrusted_one_is_refused(
     assert refused.returncode == 4
     (line,) = [x for x in refused.stderr.splitlines() if x.startswith("error:")]
     assert "not on the trusted list" in line and "system" in line
+
+
+def test_the_card_is_strict_json_when_a_metric_is_undefined(tmp_path: Path):
+    from regime.persistence import write_artifact
+
+    metrics = {"overweight_hit_rate": float("nan"), "sharpe": float("inf"), "auc": 0.5}
+    write_artifact(tmp_path, {"name": "m", "metrics": metrics}, "# m\n")
+    text = (tmp_path / "m.card.json").read_text("utf-8")
+    card = json.loads(text, parse_constant=lambda word: pytest.fail(f"{word} in the card"))
+    assert card["metrics"] == {"overweight_hit_rate": None, "sharpe": None, "auc": 0.5}

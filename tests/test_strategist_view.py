@@ -72,6 +72,28 @@ def test_a_big_one_day_inflow_moves_flows_up_and_is_flagged(model):
         assert what_if.scenario.features[pillar] == what_if.base.features[pillar]
 
 
+def test_a_past_flow_assumed_is_that_days_news_not_todays(model):
+    """A flow assumed for an earlier day counts on the day its real report came out."""
+    day = pd.Timestamp(DAY)
+    recent = day - pd.offsets.BDay(5)
+    near = model.what_if({"SMALL_ETF_FLOW": (3e9, f"{recent:%Y-%m-%d}")}, date=DAY)
+    before, after = near.base.features["flows"], near.scenario.features["flows"]
+    assert after["flows.rel_flow_1d"] == before["flows.rel_flow_1d"]  # not today's flow
+    assert after["flows.rel_flow_20d"] > before["flows.rel_flow_20d"]  # but in the trend
+    assert "flows.rel_flow_1d" not in near.changed_features()
+    far = model.what_if({"SMALL_ETF_FLOW": (3e9, "2013-01-03")}, date=DAY)
+    assert far.changed_features() == []
+    assert far.scenario.probability == pytest.approx(far.base.probability, abs=1e-12)
+    assert "no feature changed on this day" in far.to_text()
+
+
+def test_a_what_if_value_must_be_finite(run_cli, trained_model: Path):
+    for value in ("nan", "inf", "-inf"):
+        proc = run_cli("score", "--model", trained_model, "--set", f"SMALL_ETF_FLOW={value}")
+        assert proc.returncode == 2, proc.stderr
+        assert "must be a finite number" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_what_if_cli_prints_both_scorecards(run_cli, trained_model: Path, tmp_path: Path):
     scenario = tmp_path / "scenario.yaml"
     scenario.write_text("- {series: SMALL_ETF_FLOW, value: 3.0e9}\n")
