@@ -190,8 +190,10 @@ class RegimeModel:
         """The requested day and the trading day scored for it.
 
         A weekend or holiday scores the trading day before it. Raises
-        ConfigError for a date after today, and DataError for a date on which
-        every input is stale (after the newest data) unless ``allow_stale``.
+        ConfigError for a date after today, and DataError for a date before
+        the training window starts (no label, and no model of the time) or on
+        which every input is stale (after the newest data) unless
+        ``allow_stale``.
         """
         if date is None:
             day = self.newest_day()
@@ -203,11 +205,12 @@ class RegimeModel:
                 f"--date {requested:%Y-%m-%d} is after today ({today:%Y-%m-%d}); "
                 "no data is known for it yet"
             )
-        first = self.observations()["date"].min()
-        if requested < first:
+        start = pd.Timestamp(self.artifact["training_window"]["start"])
+        if requested < start:
             raise DataError(
-                f"--date {requested:%Y-%m-%d} is before the first observation "
-                f"({first:%Y-%m-%d}); pick a later date"
+                f"--date {requested:%Y-%m-%d} is before the model's history, which starts "
+                f"{start:%Y-%m-%d} (its first training day), so it has no view of that day "
+                f"it could have had then; pick a date from {start:%Y-%m-%d}"
             )
         day = trading_day_on_or_before(requested)
         if not allow_stale:
