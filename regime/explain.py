@@ -175,7 +175,8 @@ class Explanation:
             )
             lines.append(
                 f"What would flip it: {pillar} at its {row['to_percentile']:.0%} training level "
-                f"(now {now}) gives P = {row['probability']:.3f}: {row['stance']}"
+                f"(now {now}) gives P = {_on_its_side(row['probability'], self.thresholds)}: "
+                f"{row['stance']}"
             )
         if self.flips.empty:
             lines.append("What would flip it: no single pillar within its training range")
@@ -222,6 +223,16 @@ def threshold_line(probability: float, thresholds: StanceConfig, stance: str | N
     if stance not in (None, band):
         where += f"; the stance is held at {stance} (see the caveats)"
     return f"P is {over} and {under}: {where}"
+
+
+def _on_its_side(probability: float, thresholds: StanceConfig) -> str:
+    """The probability to three decimals, or more when three would round it across a
+    threshold (0.44958 is "0.4496", not "0.450", beside an underweight line at 0.45)."""
+    band = stance_for(probability, thresholds)
+    digits = 3
+    while digits < 6 and stance_for(round(probability, digits), thresholds) != band:
+        digits += 1
+    return f"{probability:.{digits}f}"
 
 
 def _versus(probability: float, threshold: float, name: str) -> str:

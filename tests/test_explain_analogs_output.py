@@ -117,6 +117,17 @@ def test_explain_on_a_day_a_pillar_has_no_data_warns_nothing(model, run_cli, tra
     assert "Warning" not in proc.stderr, proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("probability", "shown"),
+    [(0.44958, "0.4496"), (0.45, "0.450"), (0.5504, "0.5504"), (0.55, "0.550"), (0.4, "0.400")],
+)
+def test_a_flip_probability_is_printed_on_its_side_of_the_line(probability, shown):
+    from regime.explain import _on_its_side
+
+    thresholds = StanceConfig(overweight_above=0.55, underweight_below=0.45)
+    assert _on_its_side(probability, thresholds) == shown
+
+
 def test_a_pillar_without_data_flips_from_its_middle_and_reads_n_a(model):
     training = pd.DataFrame({"a.x": np.arange(100.0), "b.y": np.arange(100.0)})
     pillar_of = {"a.x": "a", "b.y": "b"}

@@ -65,6 +65,7 @@ def test_report_html_is_self_contained_with_every_plot(report_dir: Path):
     assert page.count("data:image/png;base64,") == 5
     assert "SYNTHETIC DATA" in page and "The model against simple rules" in page
     assert "<h2>Calibration</h2>" in page
+    assert "<th>out-of-sample days</th>" in page and "configuration(s) tried on them" in page
     assert "Declared signs, out of sample" in page
     assert "sustained outperformance over 63 trading days" in page
     metrics = json.loads((report_dir / "metrics.json").read_text())

@@ -32,7 +32,7 @@ from regime.evaluation.overlay import model_overlay
 from regime.evaluation.priors import MIN_VERDICT_HORIZONS, sign_check
 from regime.evaluation.walk_forward import WalkForwardResult
 from regime.fitted import FittedModel
-from regime.labels import horizon_unit, steps_per_year
+from regime.labels import horizon_unit, rows_noun, steps_per_year
 from regime.scorecard import pillar_shapley, record_allows_a_call
 
 
@@ -236,6 +236,7 @@ def _html(report: Report, config: Config, figures: dict[str, Path]) -> str:
         else ""
     )
     unit = horizon_unit(report.predictions.index)
+    rows = rows_noun(unit)  # "days" or "months"
     starts = min(m["horizon"], m["oos_rows"])  # the overlay's possible start dates
     images = "".join(
         f"<figure><img alt='{html.escape(label)}' src='data:image/png;base64,"
@@ -244,7 +245,7 @@ def _html(report: Report, config: Config, figures: dict[str, Path]) -> str:
         for label, path in figures.items()
     )
     summary = [
-        ("out-of-sample days", f"{m['oos_rows']} ({m['oos_start']} to {m['oos_end']})"),
+        (f"out-of-sample {rows}", f"{m['oos_rows']} ({m['oos_start']} to {m['oos_end']})"),
         ("refits", m["folds"]),
         ("independent horizons", f"{m['effective_horizons']:.1f}"),
         ("AUC", f"{m['auc']:.3f} (90% {m['auc_interval'][0]:.3f} to {m['auc_interval'][1]:.3f})"),
@@ -289,9 +290,12 @@ img{{max-width:100%}}</style></head><body>
 {banner}<h1>{html.escape(config.name)}: out-of-sample backtest</h1>
 <p>Target: {html.escape(config.target.small)} vs {html.escape(config.target.large)},
 sustained outperformance over {config.target.horizon_days} {unit}. Every number
-below is out of sample: each day was predicted by a model fitted only on labels known
-before it; baselines were refitted on the same folds. Intervals: 90%, block bootstrap
-with block = horizon.</p>
+below is out of sample: each {rows.removesuffix("s")} was predicted by a model
+fitted only on labels known before it; baselines were refitted on the same folds.
+Intervals: 90%, block bootstrap with block = horizon. Out of sample is not free of
+selection: the configuration itself was chosen by someone who may have seen these
+{rows} scored before. {config.evaluation.trials} configuration(s) tried on them
+(<code>evaluation.trials</code>), which the deflated Sharpe ratio below accounts for.</p>
 <h2>The model against simple rules</h2>
 <p>The AUC pools days from every refit, so it also counts how the training base rate
 drifted from one refit to the next (climatology's own row).
@@ -300,7 +304,7 @@ instead: its ranking net of that drift (0.5 for climatology).</p>
 {_html_table(report.baselines, "forecast")}
 <h2>Summary</h2><table>{facts}</table>
 <h2>Calibration</h2>
-<p>Out-of-sample {unit} by probability bin (0.1 wide, empty bins left out): the mean
+<p>Out-of-sample {rows} by probability bin (0.1 wide, empty bins left out): the mean
 probability against how often small caps went on to outperform. The expected calibration
 error above is the row-weighted mean gap between the two.</p>
 {_html_table(pd.DataFrame(m["reliability"]).set_index("bin"), "bin")}
