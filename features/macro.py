@@ -59,6 +59,12 @@ class SeriesChange(_MacroBuilder):
         stem = self.series.lower()
         return [f"{stem}_chg", f"{stem}_z"]
 
+    def units(self) -> dict[str, str]:
+        """The change's span and scale (the z-score's units come from its name)."""
+        span = f"over {self.change_days} sessions"
+        what = f"change of its log {span}" if self.log else f"change, in its own units, {span}"
+        return {self.feature_names()[0]: f"{self.series} {what}"}
+
     def build(self, panel: PointInTimePanel) -> pd.DataFrame:
         """Change and z-score features on the panel calendar."""
         values = panel.latest(self.series)
@@ -93,6 +99,10 @@ class Level(_MacroBuilder):
         stem = self.series.lower()
         return [stem, f"{stem}_z"]
 
+    def units(self) -> dict[str, str]:
+        """The level is the series' newest value, in its own units."""
+        return {self.feature_names()[0]: f"{self.series}, newest value, in its own units"}
+
     def build(self, panel: PointInTimePanel) -> pd.DataFrame:
         """Level and z-score features on the panel calendar."""
         values = panel.latest(self.series)
@@ -125,6 +135,10 @@ class Spread(_MacroBuilder):
         """``{name}``, ``{name}_z``."""
         stem = self.feature or f"{self.a.lower()}_minus_{self.b.lower()}"
         return [stem, f"{stem}_z"]
+
+    def units(self) -> dict[str, str]:
+        """The spread is ``a`` minus ``b``, in their units."""
+        return {self.feature_names()[0]: f"{self.a} minus {self.b}, in their own units"}
 
     def build(self, panel: PointInTimePanel) -> pd.DataFrame:
         """Spread and z-score features on the panel calendar."""

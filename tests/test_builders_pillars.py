@@ -363,6 +363,17 @@ def test_relative_value_states_which_leg_is_over_which():
     }
 
 
+def test_macro_features_name_their_series_and_span():
+    change = get_builder("macro.series_change")(series="TBILL", change_days=126)
+    assert change.units() == {"tbill_chg": "TBILL change, in its own units, over 126 sessions"}
+    logged = get_builder("macro.series_change")(series="CORE_CPI", change_days=252, log=True)
+    assert logged.units() == {"core_cpi_chg": "CORE_CPI change of its log over 252 sessions"}
+    spread = get_builder("macro.spread").model_validate({"a": "BAA", "b": "AAA", "name": "credit"})
+    assert spread.units() == {"credit": "BAA minus AAA, in their own units"}
+    level = get_builder("macro.level")(series="HY_OAS")
+    assert level.units() == {"hy_oas": "HY_OAS, newest value, in its own units"}
+
+
 def test_the_default_pricing_is_one_constant(monkeypatch):
     from features import rate_expectations
 
