@@ -161,6 +161,7 @@ class Analogs:
     table: pd.DataFrame  # index: episode day; forward returns (and distance for nearest)
     horizon_days: int
     horizon_unit: str = "trading days"  # what horizon_days counts: months for monthly legs
+    legs: tuple[str, str] = ("small", "large")  # the target's series: small leg, large leg
 
     @property
     def tied(self) -> int:
@@ -220,6 +221,7 @@ class Analogs:
                 for day, row in frame.iterrows()
             ],
             "hit_rates": {k: _plain(v) for k, v in self.hit_rates().items()},
+            "legs": dict(zip(("small", "large"), self.legs, strict=True)),
             "note": self.note,
         }
 
@@ -232,9 +234,13 @@ class Analogs:
             "scored out of sample"
         )
         shown = self.episodes
+        small, large = self.legs
         lines = [
             f"analogs as of {self.as_of:%Y-%m-%d} ({how}); episodes at least "
             f"{self.horizon_days} {self.horizon_unit} apart, outcomes known by then",
+            f"small = {small}, large = {large} (the target's legs), rel = small minus large; "
+            "the hit rates count plain returns over each window, not the model's "
+            "sustained-run label",
             f"{'episode':<12}"
             + "".join(f"{'small ' + n:>10}{'large ' + n:>10}{'rel ' + n:>9}" for n in WINDOWS)
             + ("  distance" if "distance" in shown else ""),
@@ -251,7 +257,7 @@ class Analogs:
         if len(shown):
             rates = self.hit_rates()
             lines.append(
-                "small caps outperformed after "
+                "the small leg returned more after "
                 + ", ".join(f"{n}: {rates[n]:.0%}" for n in WINDOWS)
                 + f" of {len(shown)} episodes"
             )

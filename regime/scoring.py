@@ -428,9 +428,10 @@ class RegimeModel:
         _, day = self.resolve_day(date)
         dataset = self.dataset(day)
         horizon, unit = self.config.target.horizon_days, self.horizon_unit
-        legs = leg_returns(dataset.panel, self.config.target)
-        steps = legs.index  # the horizon counts these: trading days, or months
-        outcomes = forward_returns(legs).reindex(dataset.features.index).dropna()
+        returns = leg_returns(dataset.panel, self.config.target)
+        steps = returns.index  # the horizon counts these: trading days, or months
+        outcomes = forward_returns(returns).reindex(dataset.features.index).dropna()
+        legs = (self.config.target.small, self.config.target.large)
         if when is not None:
             columns = pd.concat(
                 [
@@ -443,11 +444,11 @@ class RegimeModel:
             days = episodes(
                 held.index[held.to_numpy()].intersection(outcomes.index), steps, horizon
             )
-            return Analogs(day, when, outcomes.loc[days], horizon, unit)
+            return Analogs(day, when, outcomes.loc[days], horizon, unit, legs)
         history = self.history(end=day, bands=False)
         history = history.loc[~history["in_sample"].to_numpy() | (history.index == day)]
         table = nearest_days(history[self.pillars], day, outcomes, steps, horizon, k)
-        return Analogs(day, None, table, horizon, unit)
+        return Analogs(day, None, table, horizon, unit, legs)
 
     def training_features(
         self, dataset: Dataset, model: FittedModel, day: pd.Timestamp

@@ -242,8 +242,10 @@ def test_a_trained_classic_model_counts_its_horizon_in_months(run_cli, tmp_path)
     assert len(starts) == 10 or (2 <= len(starts) < 10 and "tie at distance" in found["note"])
     for a, b in itertools.combinations(sorted(starts), 2):
         assert (b.year - a.year) * 12 + b.month - a.month >= 12  # one horizon: 12 months
+    assert found["legs"] == {"small": "SMB_LEG", "large": "RF_LEG"}
     text = run_cli("analogs", "--model", model, timeout=120).stdout
     assert "episodes at least 12 months apart" in text
+    assert "small = SMB_LEG, large = RF_LEG" in text
 
 
 # -- newer downloads extend arch.data ------------------------------------------------------

@@ -227,6 +227,7 @@ def test_nearest_analogs_of_a_base_rate_model_say_so_instead_of_listing_ties(
     assert payload["note"].startswith("no nearest days: the 10 closest past days all tie at ")
     assert "distance 0.000" in payload["note"] and "--when" in payload["note"]
     assert set(payload["hit_rates"].values()) == {None}
+    assert payload["legs"] == {"small": "SMALL_TR", "large": "LARGE_TR"}
     text = run_cli("analogs", "--model", base_rate_model, "--date", BASE_RATE_DAY)
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
