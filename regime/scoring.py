@@ -12,7 +12,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from regime.analogs import Analogs, episodes, evaluate_rule, forward_returns, nearest_days
-from regime.calendar import trading_day_on_or_before
+from regime.calendar import trading_day_on_or_after, trading_day_on_or_before
 from regime.config import Config
 from regime.data._base import LoadContext
 from regime.data.panel import PointInTimePanel
@@ -173,7 +173,9 @@ class RegimeModel:
         last_date = [panel.last_date(s) for s in inputs]
         last_known = [panel.rows(s)["known_at"].max() for s in inputs]
         bottleneck = min(fresh_through, key=fresh_through.__getitem__)
-        newest = min(today, max(last_known), fresh_through[bottleneck])
+        # Data known on a holiday or weekend is first usable on the next session.
+        usable = trading_day_on_or_after(max(last_known))
+        newest = min(today, usable, fresh_through[bottleneck])
         if fresh_through[bottleneck] < max(last_date):
             logger.warning(
                 "scoring %s, the newest day on which every input is fresh: %s went stale "

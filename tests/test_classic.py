@@ -230,6 +230,8 @@ def test_a_trained_classic_model_counts_its_horizon_in_months(run_cli, tmp_path)
     assert " months 1950-" in text.stdout and " days 1950-" not in text.stdout
     card = json.loads(run_cli("score", "--model", model, "--json", timeout=120).stdout)
     assert (card["horizon_days"], card["horizon_unit"]) == (12, "months")
+    # December's yields are known on 2019-01-01, a holiday: first usable the next session
+    assert card["as_of"] == "2019-01-02" and card["data"]["BAA"]["last_known"] == "2018-12-31"
     # credit data exists from 1919, the legs (and the first label) only from 1926-07
     early = run_cli("score", "--model", model, "--date", "1920-01-02", timeout=120)
     assert early.returncode == 3, early.stdout
