@@ -112,7 +112,8 @@ def test_stale_share_matches_a_hand_count_from_the_first_known_day():
     frame = pd.concat([_daily("X", dates, lag_days=2), _daily("Y", DAYS)])
     row = _row(_check(frame), "X")
     assert row["max_age"] == "7*"  # ceil(1.5 x 1 day) + 2 days lag + 3
-    span = trading_days("2024-01-04", "2024-06-30")  # first known_at to the last known_at
+    # from the first known_at to the session on or after the last (a Sunday, 06-30)
+    span = trading_days("2024-01-04", "2024-07-01")
     stale = _stale_by_hand(dates, 2, 7, span)
     assert stale == len(trading_days("2024-03-11", "2024-03-26"))  # until 03-25 is known
     assert row["stale_share"] == stale / len(span)
@@ -153,10 +154,18 @@ def test_format_table_prints_percentages_and_footnotes():
     assert f"{12 / len(DAYS):.1%}" in text and "5*" in text
     assert "* max_age inferred" in text
     assert (
-        "to 2024-06-28; age_days and stale are on 2024-06-28 (the last known_at; today is "
-        "2024-12-31)" in text
+        "to 2024-06-28; age_days and stale are on 2024-06-28 (the first session by which "
+        "everything was known; today is 2024-12-31)" in text
     )
     assert _row(table, "X")["age_days"] == 0  # on the day stale is judged, not today
+
+
+def test_a_value_known_on_a_holiday_is_judged_on_the_next_session():
+    days = trading_days("2024-06-03", "2024-07-03")
+    table, panel = check_table([("hand", _daily("X", days, lag_days=1))], {}, TODAY)
+    assert _row(table, "X")["last_known_at"] == "2024-07-04"  # Independence Day
+    assert panel.calendar[-1] == pd.Timestamp("2024-07-05")
+    assert _row(table, "X")["age_days"] == 2  # 07-03's value, known by then
 
 
 def test_a_series_from_two_sources_is_counted_once_in_the_panel():

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from regime.calendar import trading_days
+from regime.calendar import trading_day_on_or_after, trading_days
 from regime.config import Config
 from regime.data._base import LoadContext
 from regime.data.observations import concat_observations, validate_observations
@@ -158,13 +158,14 @@ def staleness(panel: PointInTimePanel, series: str) -> dict[str, object]:
 def build_panel(
     observations: pd.DataFrame, max_age: Mapping[str, int], today: pd.Timestamp
 ) -> PointInTimePanel | None:
-    """One panel over all observations, ending today or at the last known_at if earlier.
+    """One panel over all observations, ending today or at the session on or after the last
+    known_at if earlier (a value known on a holiday is first usable the next session).
 
     Returns None when nothing is known by then (no staleness to report).
     """
     if observations.empty:
         return None
-    end = min(pd.Timestamp(today), observations["known_at"].max())
+    end = min(pd.Timestamp(today), trading_day_on_or_after(observations["known_at"].max()))
     known = observations.loc[observations["known_at"] <= end]
     if known.empty or trading_days(known["date"].min(), end).empty:
         return None
@@ -266,7 +267,11 @@ def format_table(table: pd.DataFrame, panel: PointInTimePanel | None, today: pd.
         )
     if panel is not None:
         end = panel.calendar[-1]
-        note = "" if panel.end >= today else f" (the last known_at; today is {today:%Y-%m-%d})"
+        note = (
+            ""
+            if panel.end >= today
+            else f" (the first session by which everything was known; today is {today:%Y-%m-%d})"
+        )
         lines.append(
             "stale: newest observation older than max_age calendar days; stale_share and "
             "longest_stale count trading days"
