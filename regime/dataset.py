@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -55,17 +55,17 @@ class FeatureSet:
             pairs.update(builder.superseded())
         return pairs
 
-    def current(self, series: Iterable[str], has_data: Callable[[str], bool]) -> list[str]:
-        """``series`` without the spliced series that are idle.
+    def current(self, series: Iterable[str], with_data: Container[str]) -> list[str]:
+        """``series`` without the spliced series that are idle, given the series ``with_data``.
 
         Idle: a predecessor once its successor has data, and a successor that
         has none yet while its predecessor has.
         """
         idle = set()
         for old, new in self.superseded.items():
-            if has_data(new):
+            if new in with_data:
                 idle.add(old)
-            elif has_data(old):
+            elif old in with_data:
                 idle.add(new)
         return [s for s in series if s not in idle]
 

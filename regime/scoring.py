@@ -137,9 +137,9 @@ class RegimeModel:
         The single FOMC target ended by design when the range began: its end
         neither sets the newest day nor counts as staleness.
         """
-        has_data = set(panel.series_ids).__contains__
-        inputs = [s for s in self.input_series if has_data(s)]
-        return self.feature_set.current(inputs, has_data)
+        with_data = set(panel.series_ids)
+        inputs = [s for s in self.input_series if s in with_data]
+        return self.feature_set.current(inputs, with_data)
 
     def dataset(self, as_of: str | pd.Timestamp) -> Dataset:
         """The panel and features as known on ``as_of``."""
@@ -374,8 +374,7 @@ class RegimeModel:
     def _freshness(self, dataset: Dataset, day: pd.Timestamp) -> dict[str, SeriesFreshness]:
         out = {}
         panel = dataset.panel
-        has_data = set(panel.series_ids).__contains__
-        for series in dataset.feature_set.current(dataset.used_series, has_data):
+        for series in dataset.feature_set.current(dataset.used_series, set(panel.series_ids)):
             status = panel.status(series, day)
             last = None if status.last_date is None else status.last_date.strftime("%Y-%m-%d")
             out[series] = SeriesFreshness(last, status.age_days, status.stale)
