@@ -28,7 +28,6 @@ from threadpoolctl import threadpool_limits
 from regime.calibration import fit_recalibrator
 from regime.config import EvaluationConfig
 from regime.evaluation.metrics import (
-    auc,
     auc_interval,
     brier_skill_interval,
     reliability_table,
@@ -93,7 +92,7 @@ def track_record(oos: pd.DataFrame, horizon: int, reps: int = 500) -> dict[str, 
         "rows": len(oos),
         "start": f"{oos.index[0]:%Y-%m-%d}",
         "end": f"{oos.index[-1]:%Y-%m-%d}",
-        "auc": auc(y, p),
+        "auc": ranking.estimate,
         "auc_interval": ranking.as_list() if ranking.valid_reps else None,
         "brier_skill": skill.estimate,
         "brier_skill_interval": skill.as_list(),
