@@ -45,6 +45,7 @@ class Report:
     baselines: pd.DataFrame
     overlay: pd.DataFrame
     priors: pd.DataFrame  # each feature's declared sign checked on the scored days
+    reliability: pd.DataFrame  # by 0.1-wide probability bin: predicted, observed, rows
 
 
 def oos_contributions(
@@ -138,7 +139,7 @@ def build_report(
     metrics["reliability"] = _records(reliability, "bin")
     priors = sign_check(X, predictions["label"], signs or {}, pillar_of, horizon, reps=reps)
     metrics["sign_check"] = _records(priors, "feature")
-    return Report(out, metrics, table, overlay, priors)
+    return Report(out, metrics, table, overlay, priors, reliability)
 
 
 def stance_hit_rates(
@@ -197,7 +198,7 @@ def write_report(report: Report, config: Config, directory: Path) -> Path:
             directory / "probability.png",
         ),
         "reliability.png": plots.reliability_diagram(
-            pd.DataFrame(report.metrics["reliability"]).set_index("bin"),
+            report.reliability,
             f"{name}: reliability (out of sample)",
             synthetic,
             directory / "reliability.png",
@@ -307,7 +308,7 @@ instead: its ranking net of that drift (0.5 for climatology).</p>
 <p>Out-of-sample {rows} by probability bin (0.1 wide, empty bins left out): the mean
 probability against how often small caps went on to outperform. The expected calibration
 error above is the row-weighted mean gap between the two.</p>
-{_html_table(pd.DataFrame(m["reliability"]).set_index("bin"), "bin")}
+{_html_table(report.reliability, "bin")}
 <h2>Declared signs, out of sample</h2>
 <p>Each feature alone, taken in the direction its builder declares (its raw
 direction when it declares none), as a forecast of the same outcomes on the same
