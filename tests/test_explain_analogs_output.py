@@ -38,12 +38,16 @@ def base_rate_model(
     config = yaml.safe_load(small_config_path.read_text(encoding="utf-8"))
     config["name"] = "base_rate"
     config["model"]["calibration"] = "shrink"
-    folder = tmp_path_factory.mktemp("base_rate")
-    path = folder / "base_rate.yaml"
+    return _train(run_cli, config, tmp_path_factory.mktemp("base_rate"))
+
+
+def _train(run_cli, config: dict, folder: Path) -> Path:
+    """Train ``config`` through the CLI into ``folder``; the artifact's path."""
+    path = folder / f"{config['name']}.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     proc = run_cli("train", "--config", path, "--models-dir", folder, cwd=folder, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    return folder / "base_rate.joblib"
+    return folder / f"{config['name']}.joblib"
 
 
 # -- explain: where the probability stands against each threshold ------------------------
@@ -158,10 +162,10 @@ def test_a_pillar_without_data_flips_from_its_middle_and_reads_n_a(model):
 # -- explain, score and card: a pillar whose fit broke its declared sign --------------------
 
 
-def _train_with_contrary_pillar(run_cli, folder: Path, sign: int) -> Path:
+def _train_with_contrary_pillar(run_cli, config_path: Path, folder: Path, sign: int) -> Path:
     """The fast config averaged by pillar, plus a pillar "contrary": the small leg's revision
     breadth (bullish in the simulated sample) declared with ``sign``."""
-    config = yaml.safe_load((folder / "base.yaml").read_text(encoding="utf-8"))
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     config["model"]["combine"] = "pillars"
     config["features"].append(
         {
@@ -170,19 +174,14 @@ def _train_with_contrary_pillar(run_cli, folder: Path, sign: int) -> Path:
             "params": {"series": "SMALL_REV_BREADTH", "sign": sign},
         }
     )
-    path = folder / "contrary.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    proc = run_cli("train", "--config", path, "--models-dir", folder, cwd=folder, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    return folder / f"{config['name']}.joblib"
+    return _train(run_cli, config, folder)
 
 
 @pytest.mark.parametrize("sign", [-1, 1])
 def test_a_pillar_whose_fit_broke_its_sign_is_named_as_having_no_weight(
     sign: int, small_config_path: Path, tmp_path: Path, run_cli
 ):
-    (tmp_path / "base.yaml").write_text(small_config_path.read_text(encoding="utf-8"))
-    artifact = _train_with_contrary_pillar(run_cli, tmp_path, sign)
+    artifact = _train_with_contrary_pillar(run_cli, small_config_path, tmp_path, sign)
     contrary = ["contrary.small_rev_breadth", "contrary.small_rev_breadth_z"]
     card = json.loads(artifact.with_suffix(".card.json").read_text(encoding="utf-8"))
     dropped = {row["feature"] for row in card["sign_priors"] if row["dropped"]}
